@@ -1,0 +1,191 @@
+-- kontor schema, version 1. Canonical: embedded by src/db/mod.rs and applied to an empty file.
+-- Timestamps are RFC 3339 UTC text ('2026-01-31T10:00:00+00:00'), so text order is time order.
+-- Every tenant-owned table carries tenant_id; `users` is the one installation-wide table
+-- (one person may belong to several tenants through `accounts`).
+
+CREATE TABLE tenants (
+    id                 TEXT PRIMARY KEY,
+    name               TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
+    username           TEXT NOT NULL UNIQUE,
+    legal_company_name TEXT NOT NULL DEFAULT '',
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL
+);
+
+CREATE TABLE users (
+    id         TEXT PRIMARY KEY,
+    email      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    first_name TEXT NOT NULL DEFAULT '',
+    last_name  TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE roles (
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    id          TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    permissions TEXT NOT NULL, -- JSON array of scopes
+    predefined  INTEGER NOT NULL DEFAULT 0 CHECK (predefined IN (0, 1)),
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+
+CREATE TABLE accounts (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    user_id     TEXT NOT NULL REFERENCES users(id),
+    role_id     TEXT NOT NULL,
+    deactivated INTEGER NOT NULL DEFAULT 0 CHECK (deactivated IN (0, 1)),
+    created_at  TEXT NOT NULL,
+    UNIQUE (tenant_id, user_id),
+    FOREIGN KEY (tenant_id, role_id) REFERENCES roles(tenant_id, id)
+);
+
+CREATE TABLE api_tokens (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    user_id     TEXT NOT NULL REFERENCES users(id),
+    token_hash  TEXT NOT NULL UNIQUE, -- hex SHA-256 of the secret; the secret is never stored
+    description TEXT,
+    expires_at  TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX api_tokens_owner ON api_tokens (tenant_id, user_id, created_at);
+
+CREATE TABLE settings (
+    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+    context   TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    value     TEXT NOT NULL, -- JSON
+    PRIMARY KEY (tenant_id, context, key)
+);
+
+CREATE TABLE number_ranges (
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    type        TEXT NOT NULL CHECK (type IN ('customer', 'subscription', 'invoice', 'credit_note',
+                    'cancellation', 'dunning', 'payment', 'offer', 'sepa_mandate', 'datev_debtor')),
+    format      TEXT NOT NULL,
+    next_number INTEGER NOT NULL CHECK (next_number >= 1),
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, type)
+);
+
+-- Every number ever handed out: the UNIQUE key makes reissuing one impossible.
+CREATE TABLE issued_numbers (
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    range_type TEXT NOT NULL,
+    number     TEXT NOT NULL,
+    issued_at  TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, range_type, number)
+) WITHOUT ROWID;
+
+CREATE TABLE idempotency_keys (
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    key          TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status       INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    body         BLOB NOT NULL,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key)
+);
+CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);
+
+-- Side effects (webhooks, e-mails) written in the same transaction as the change.
+CREATE TABLE outbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id     TEXT NOT NULL UNIQUE,
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    event_type   TEXT NOT NULL,
+    object_id    TEXT NOT NULL,
+    payload      TEXT NOT NULL, -- JSON
+    created_at   TEXT NOT NULL,
+    delivered_at TEXT
+);
+CREATE INDEX outbox_pending ON outbox (delivered_at, id);
+
+CREATE TABLE customers (
+    id                         TEXT PRIMARY KEY,
+    tenant_id                  TEXT NOT NULL REFERENCES tenants(id),
+    customer_number            TEXT NOT NULL,
+    email                      TEXT NOT NULL COLLATE NOCASE,
+    first_name                 TEXT NOT NULL DEFAULT '',
+    last_name                  TEXT NOT NULL DEFAULT '',
+    company_name               TEXT,
+    currency_code              TEXT NOT NULL DEFAULT '',
+    datev_id                   TEXT,
+    language                   TEXT NOT NULL DEFAULT 'de' CHECK (language IN ('de', 'en')),
+    time_zone                  TEXT NOT NULL DEFAULT 'Europe/Berlin',
+    gender                     TEXT CHECK (gender IN ('male', 'female', 'diverse')),
+    phone                      TEXT NOT NULL DEFAULT '',
+    vat_id                     TEXT NOT NULL DEFAULT '',
+    is_vat_id_valid            INTEGER NOT NULL DEFAULT 0 CHECK (is_vat_id_valid IN (0, 1)),
+    commercial_register_name   TEXT,
+    commercial_register_number TEXT,
+    customer_group_id          TEXT,
+    contact_person_id          TEXT,
+    custom_fields              TEXT NOT NULL DEFAULT '{}', -- JSON object
+    tax_exempt                 TEXT NOT NULL DEFAULT 'auto' CHECK (tax_exempt IN ('auto', 'exempt')),
+    status                     TEXT NOT NULL DEFAULT 'STATUS_ACTIVE'
+                                   CHECK (status IN ('STATUS_ACTIVE', 'STATUS_ARCHIVED', 'STATUS_SUSPENDED')),
+    default_payment_method_id  TEXT,
+    total_turnover_rank        INTEGER NOT NULL DEFAULT 0,
+    created_at                 TEXT NOT NULL,
+    updated_at                 TEXT NOT NULL,
+    UNIQUE (tenant_id, customer_number),
+    UNIQUE (tenant_id, email)
+);
+CREATE INDEX customers_created ON customers (tenant_id, created_at);
+
+CREATE TABLE customer_addresses (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    customer_id  TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    type         TEXT NOT NULL CHECK (type IN ('TYPE_DEFAULT', 'TYPE_INVOICE')),
+    is_default   INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+    status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'archived')),
+    company_name TEXT,
+    first_name   TEXT,
+    last_name    TEXT,
+    salutation   TEXT CHECK (salutation IN ('Firma', 'Herr', 'Frau')),
+    street       TEXT NOT NULL DEFAULT '',
+    house_number TEXT NOT NULL DEFAULT '',
+    zip          TEXT NOT NULL DEFAULT '',
+    city         TEXT NOT NULL DEFAULT '',
+    addition     TEXT NOT NULL DEFAULT '',
+    cost_centre  TEXT NOT NULL DEFAULT '',
+    country_code TEXT NOT NULL,
+    vat_id       TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX customer_addresses_customer ON customer_addresses (customer_id, created_at);
+-- At most one default address per customer and type.
+CREATE UNIQUE INDEX customer_addresses_one_default
+    ON customer_addresses (customer_id, type) WHERE is_default = 1;
+
+CREATE TABLE customer_email_addresses (
+    id               TEXT PRIMARY KEY,
+    tenant_id        TEXT NOT NULL REFERENCES tenants(id),
+    customer_id      TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    email            TEXT NOT NULL,
+    receiver_name    TEXT NOT NULL DEFAULT '',
+    is_invoice_email INTEGER NOT NULL DEFAULT 0 CHECK (is_invoice_email IN (0, 1)),
+    is_dunning_email INTEGER NOT NULL DEFAULT 0 CHECK (is_dunning_email IN (0, 1)),
+    is_default       INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+CREATE INDEX customer_email_addresses_customer ON customer_email_addresses (customer_id, created_at);
+CREATE UNIQUE INDEX customer_email_addresses_one_default
+    ON customer_email_addresses (customer_id) WHERE is_default = 1;
+
+CREATE TABLE customer_settings (
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    context     TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    value       TEXT NOT NULL, -- JSON
+    PRIMARY KEY (customer_id, context, key)
+);

@@ -1,0 +1,83 @@
+//! The SQLite file: connection pool, per-connection pragmas, and the versioned schema.
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+
+pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<SqliteConnectionManager>;
+
+/// The canonical schema; `PRAGMA user_version` records which version a file carries.
+pub const SCHEMA: &str = include_str!("../../schema.sql");
+/// Bump together with a new migration once a release exists.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How long a connection waits for the write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Pragmas every connection needs: WAL is per file, the others are per connection.
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(())
+}
+
+/// Opens (creating if needed) the database file, applies the schema and returns a pool.
+pub fn open_pool(path: &Path, size: u32) -> Result<Pool, String> {
+    {
+        let conn = open(path)?;
+        migrate(&conn)?;
+    }
+    let manager = SqliteConnectionManager::file(path)
+        .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_init(|c| configure(c));
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(30))
+        .build(manager)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+/// One configured connection outside the pool (CLI commands, bootstrap).
+pub fn open(path: &Path) -> Result<Connection, String> {
+    let conn =
+        Connection::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    configure(&conn).map_err(|e| format!("cannot configure {}: {e}", path.display()))?;
+    Ok(conn)
+}
+
+/// Creates the schema on an empty file; refuses a file written by a newer kontor.
+pub fn migrate(conn: &Connection) -> Result<(), String> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| format!("cannot read schema version: {e}"))?;
+    if version > SCHEMA_VERSION {
+        return Err(format!(
+            "this database has schema version {version}, but this kontor binary only knows \
+             version {SCHEMA_VERSION}; upgrade kontor to open it"
+        ));
+    }
+    if version == 0 {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        ))
+        .map_err(|e| format!("cannot create schema: {e}"))?;
+    }
+    Ok(())
+}
+
+/// An in-memory database with the schema applied, for store unit tests.
+pub fn memory() -> Connection {
+    let conn = Connection::open_in_memory().expect("in-memory sqlite");
+    conn.execute_batch("PRAGMA foreign_keys = ON;")
+        .expect("pragma");
+    migrate(&conn).expect("schema");
+    conn
+}

@@ -1,0 +1,8 @@
+//! Pure business rules shared by resources: time, validation, numbering, settings, permissions.
+
+pub mod ids;
+pub mod numbering;
+pub mod permissions;
+pub mod settings;
+pub mod time;
+pub mod validate;

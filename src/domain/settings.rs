@@ -1,0 +1,408 @@
+//! Tenant settings by context (reference 03 §1) and customer overrides (05 §4): keys, types,
+//! defaults, value checks, and the effective values the rest of kontor reads.
+
+use crate::error::ApiResult;
+use chrono::{NaiveDate, Utc};
+use rusqlite::{named_params, Connection, OptionalExtension};
+use serde_json::{json, Map, Value};
+
+/// The type of a setting's value; `check` says what is wrong with a candidate.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Text {
+        max: usize,
+    },
+    /// A string or null.
+    NullableText {
+        max: usize,
+    },
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    Choice(&'static [&'static str]),
+    Country,
+    Currency,
+    TimeZone,
+    /// `HH:MM`, 24 h.
+    Clock,
+    /// An object with exactly these optional string keys.
+    Object(&'static [&'static str]),
+    /// Write-only: read back as a mask.
+    Secret,
+}
+
+pub struct Key {
+    pub context: &'static str,
+    pub key: &'static str,
+    pub kind: Kind,
+    /// The system default as JSON text.
+    pub default: &'static str,
+}
+
+const fn k(context: &'static str, key: &'static str, kind: Kind, default: &'static str) -> Key {
+    Key {
+        context,
+        key,
+        kind,
+        default,
+    }
+}
+
+const BANK: &[&str] = &["iban", "bic", "bankName", "accountHolder"];
+const SEPA_BANK: &[&str] = &["iban", "bic", "accountHolder"];
+const T255: Kind = Kind::Text { max: 255 };
+
+pub const TENANT_KEYS: &[Key] = &[
+    k("organization", "companyName", T255, r#""""#),
+    k("organization", "street", T255, r#""""#),
+    k("organization", "houseNumber", T255, r#""""#),
+    k("organization", "zip", T255, r#""""#),
+    k("organization", "city", T255, r#""""#),
+    k("organization", "countryCode", Kind::Country, r#""DE""#),
+    k("organization", "taxNumber", T255, r#""""#),
+    k("organization", "vatId", T255, r#""""#),
+    k("organization", "email", T255, r#""""#),
+    k("organization", "phone", T255, r#""""#),
+    k(
+        "organization",
+        "logo",
+        Kind::NullableText { max: 64 },
+        "null",
+    ),
+    k(
+        "organization",
+        "bankAccount",
+        Kind::Object(BANK),
+        r#"{"iban":"","bic":"","bankName":"","accountHolder":""}"#,
+    ),
+    k(
+        "organization",
+        "timeZone",
+        Kind::TimeZone,
+        r#""Europe/Berlin""#,
+    ),
+    k(
+        "organization",
+        "defaultCurrency",
+        Kind::Currency,
+        r#""EUR""#,
+    ),
+    k(
+        "organization",
+        "locale",
+        Kind::Choice(&["de", "en"]),
+        r#""de""#,
+    ),
+    k(
+        "billing",
+        "defaultDueDays",
+        Kind::Integer { min: 0, max: 365 },
+        "14",
+    ),
+    k("billing", "manualApproval", Kind::Bool, "false"),
+    k("billing", "generateZeroInvoices", Kind::Bool, "false"),
+    k("billing", "giroCode", Kind::Bool, "true"),
+    k("billing", "smallBusiness", Kind::Bool, "false"),
+    k(
+        "billing",
+        "einvoiceFormat",
+        Kind::Choice(&["zugferd", "xrechnung"]),
+        r#""zugferd""#,
+    ),
+    k("billing", "billingTime", Kind::Clock, r#""06:00""#),
+    k(
+        "sepa",
+        "creditorIdentifier",
+        Kind::Text { max: 35 },
+        r#""""#,
+    ),
+    k(
+        "sepa",
+        "bankAccount",
+        Kind::Object(SEPA_BANK),
+        r#"{"iban":"","bic":"","accountHolder":""}"#,
+    ),
+    k("sepa", "batchBooking", Kind::Bool, "true"),
+    k("sepa", "splitPayments", Kind::Bool, "false"),
+    k(
+        "sepa",
+        "remittanceTemplate",
+        Kind::Text { max: 140 },
+        r#""{{ invoice.documentId }}""#,
+    ),
+    k("sepa", "leadDays", Kind::Integer { min: 0, max: 30 }, "1"),
+    k("dunning", "enabled", Kind::Bool, "true"),
+    k("accounting", "useDebitorAccounts", Kind::Bool, "false"),
+    k(
+        "accounting",
+        "datevConsultantNumber",
+        Kind::Text { max: 7 },
+        r#""""#,
+    ),
+    k(
+        "accounting",
+        "datevClientNumber",
+        Kind::Text { max: 5 },
+        r#""""#,
+    ),
+    k(
+        "accounting",
+        "chart",
+        Kind::Choice(&["SKR03", "SKR04"]),
+        r#""SKR03""#,
+    ),
+    k("mail", "smtpHost", T255, r#""""#),
+    k(
+        "mail",
+        "smtpPort",
+        Kind::Integer { min: 1, max: 65535 },
+        "587",
+    ),
+    k("mail", "smtpUser", T255, r#""""#),
+    k("mail", "smtpPassword", Kind::Secret, "null"),
+    k("mail", "senderName", T255, r#""""#),
+    k("mail", "senderAddress", T255, r#""""#),
+];
+
+pub const CONTEXTS: &[&str] = &[
+    "organization",
+    "billing",
+    "sepa",
+    "dunning",
+    "accounting",
+    "mail",
+];
+
+/// A customer-level key: `inherits` names the tenant key it falls back to.
+pub struct CustomerKey {
+    pub context: &'static str,
+    pub key: &'static str,
+    pub kind: Kind,
+    pub inherits: bool,
+    /// Used when the key does not inherit.
+    pub default: &'static str,
+}
+
+const fn ck(
+    context: &'static str,
+    key: &'static str,
+    kind: Kind,
+    inherits: bool,
+    default: &'static str,
+) -> CustomerKey {
+    CustomerKey {
+        context,
+        key,
+        kind,
+        inherits,
+        default,
+    }
+}
+
+pub const CUSTOMER_KEYS: &[CustomerKey] = &[
+    ck(
+        "billing",
+        "defaultDueDays",
+        Kind::Integer { min: 0, max: 365 },
+        true,
+        "14",
+    ),
+    ck(
+        "billing",
+        "einvoiceFormat",
+        Kind::Choice(&["zugferd", "xrechnung"]),
+        true,
+        r#""zugferd""#,
+    ),
+    ck(
+        "billing",
+        "leitwegId",
+        Kind::NullableText { max: 46 },
+        false,
+        "null",
+    ),
+    ck("billing", "manualApproval", Kind::Bool, true, "false"),
+    ck("dunning", "enabled", Kind::Bool, true, "true"),
+    ck("dunning", "feesEnabled", Kind::Bool, false, "true"),
+];
+
+pub const CUSTOMER_CONTEXTS: &[&str] = &["billing", "dunning"];
+
+pub const SECRET_MASK: &str = "**********";
+
+pub fn tenant_key(context: &str, key: &str) -> Option<&'static Key> {
+    TENANT_KEYS
+        .iter()
+        .find(|k| k.context == context && k.key == key)
+}
+
+pub fn default_value(json_text: &str) -> Value {
+    serde_json::from_str(json_text).unwrap_or(Value::Null)
+}
+
+/// What is wrong with `value` for a key of this kind, if anything.
+pub fn check(kind: Kind, value: &Value) -> Option<String> {
+    let text_ok = |v: &Value, max: usize| v.as_str().is_some_and(|s| s.chars().count() <= max);
+    let ok = match kind {
+        Kind::Text { max } => text_ok(value, max),
+        Kind::NullableText { max } => value.is_null() || text_ok(value, max),
+        Kind::Integer { min, max } => value.as_i64().is_some_and(|n| (min..=max).contains(&n)),
+        Kind::Bool => value.is_boolean(),
+        Kind::Choice(options) => value.as_str().is_some_and(|s| options.contains(&s)),
+        Kind::Country => value.as_str().is_some_and(super::validate::is_country_code),
+        Kind::Currency => value
+            .as_str()
+            .is_some_and(super::validate::is_currency_code),
+        Kind::TimeZone => value
+            .as_str()
+            .is_some_and(|s| s.parse::<chrono_tz::Tz>().is_ok()),
+        Kind::Clock => value
+            .as_str()
+            .is_some_and(|s| s.len() == 5 && chrono::NaiveTime::parse_from_str(s, "%H:%M").is_ok()),
+        Kind::Object(keys) => value.as_object().is_some_and(|o| {
+            o.iter()
+                .all(|(k, v)| keys.contains(&k.as_str()) && text_ok(v, 255))
+        }),
+        Kind::Secret => value.is_null() || text_ok(value, 255),
+    };
+    if ok {
+        return None;
+    }
+    Some(match kind {
+        Kind::Text { max } => format!("This value should be a string of at most {max} characters."),
+        Kind::NullableText { max } => {
+            format!("This value should be null or a string of at most {max} characters.")
+        }
+        Kind::Integer { min, max } => {
+            format!("This value should be an integer from {min} to {max}.")
+        }
+        Kind::Bool => "This value should be a boolean.".into(),
+        Kind::Choice(options) => format!("Choose one of: {}.", options.join(", ")),
+        Kind::Country => "This value is not a valid ISO 3166-1 alpha-2 country code.".into(),
+        Kind::Currency => "This value is not a valid ISO 4217 currency code.".into(),
+        Kind::TimeZone => "This value is not a valid IANA time zone.".into(),
+        Kind::Clock => "This value should be a time of day as HH:MM.".into(),
+        Kind::Object(keys) => format!(
+            "This value should be an object with the string keys {}.",
+            keys.join(", ")
+        ),
+        Kind::Secret => "This value should be a string or null.".into(),
+    })
+}
+
+/// The tenant's stored value of one key, if it set one.
+pub fn stored(
+    conn: &Connection,
+    tenant: &str,
+    context: &str,
+    key: &str,
+) -> ApiResult<Option<Value>> {
+    let text: Option<String> = conn
+        .prepare_cached(
+            "SELECT value FROM settings WHERE tenant_id = :t AND context = :c AND key = :k",
+        )?
+        .query_row(
+            named_params! {":t": tenant, ":c": context, ":k": key},
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(text.map(|t| serde_json::from_str(&t).unwrap_or(Value::Null)))
+}
+
+/// The effective tenant value of one key (stored or default).
+pub fn get(conn: &Connection, tenant: &str, context: &str, key: &str) -> ApiResult<Value> {
+    if let Some(v) = stored(conn, tenant, context, key)? {
+        return Ok(v);
+    }
+    Ok(tenant_key(context, key)
+        .map(|k| default_value(k.default))
+        .unwrap_or(Value::Null))
+}
+
+/// Every key of a context with defaults filled in; secrets masked.
+pub fn context(conn: &Connection, tenant: &str, context: &str) -> ApiResult<Map<String, Value>> {
+    let mut out = Map::new();
+    for k in TENANT_KEYS.iter().filter(|k| k.context == context) {
+        let mut v = get(conn, tenant, context, k.key)?;
+        if matches!(k.kind, Kind::Secret) {
+            v = if v.is_null() {
+                Value::Null
+            } else {
+                json!(SECRET_MASK)
+            };
+        }
+        out.insert(k.key.to_string(), v);
+    }
+    Ok(out)
+}
+
+/// Stores one tenant value (already checked).
+pub fn put(
+    conn: &Connection,
+    tenant: &str,
+    context: &str,
+    key: &str,
+    value: &Value,
+) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO settings (tenant_id, context, key, value) VALUES (:t, :c, :k, :v)
+         ON CONFLICT (tenant_id, context, key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(named_params! {":t": tenant, ":c": context, ":k": key, ":v": value.to_string()})?;
+    Ok(())
+}
+
+/// The tenant's time zone (`organization.timeZone`).
+pub fn time_zone(conn: &Connection, tenant: &str) -> ApiResult<chrono_tz::Tz> {
+    let v = get(conn, tenant, "organization", "timeZone")?;
+    Ok(v.as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(chrono_tz::Europe::Berlin))
+}
+
+/// Today's calendar date in the tenant's time zone.
+pub fn today(conn: &Connection, tenant: &str) -> ApiResult<NaiveDate> {
+    let tz = time_zone(conn, tenant)?;
+    Ok(Utc::now().with_timezone(&tz).date_naive())
+}
+
+/// The tenant's default currency (`organization.defaultCurrency`).
+pub fn default_currency(conn: &Connection, tenant: &str) -> ApiResult<String> {
+    let v = get(conn, tenant, "organization", "defaultCurrency")?;
+    Ok(v.as_str().unwrap_or("EUR").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_pass_their_own_checks() {
+        for k in TENANT_KEYS {
+            assert_eq!(
+                check(k.kind, &default_value(k.default)),
+                None,
+                "{}.{}",
+                k.context,
+                k.key
+            );
+            assert!(CONTEXTS.contains(&k.context));
+        }
+        for k in CUSTOMER_KEYS {
+            if k.inherits {
+                assert!(tenant_key(k.context, k.key).is_some(), "{}", k.key);
+            }
+        }
+    }
+
+    #[test]
+    fn checks_values() {
+        assert!(check(Kind::Clock, &json!("06:00")).is_none());
+        assert!(check(Kind::Clock, &json!("6:00")).is_some());
+        assert!(check(Kind::Integer { min: 0, max: 365 }, &json!(-1)).is_some());
+        assert!(check(Kind::Object(BANK), &json!({"iban": "DE02"})).is_none());
+        assert!(check(Kind::Object(BANK), &json!({"swift": "X"})).is_some());
+    }
+}

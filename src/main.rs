@@ -1,0 +1,192 @@
+//! The `kontor` command line: serve the API, bootstrap tenants, and mint API tokens.
+
+use clap::{Parser, Subcommand};
+use kontor::config::Config;
+use kontor::{app, bootstrap, db};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "kontor",
+    version,
+    about = "Self-hosted subscription billing: one binary, one SQLite file"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the REST API (bootstraps a tenant and prints its token on a fresh database).
+    Serve {
+        #[arg(long, env = "KONTOR_DB", default_value = "kontor.db")]
+        db: PathBuf,
+        #[arg(long, env = "KONTOR_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// HTTP worker threads (the database pool is sized to match).
+        #[arg(long, env = "KONTOR_THREADS", default_value_t = 32)]
+        threads: usize,
+        /// Do not log one line per request.
+        #[arg(long, env = "KONTOR_QUIET")]
+        quiet: bool,
+    },
+    /// Create the database with a first tenant and administrator; prints the token last.
+    Init {
+        #[arg(long, env = "KONTOR_DB", default_value = "kontor.db")]
+        db: PathBuf,
+        #[arg(long, default_value = "My Company")]
+        tenant_name: String,
+        #[arg(long, default_value = "admin@example.com")]
+        email: String,
+    },
+    /// Tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create another tenant with its administrator; prints the administrator's token last.
+    Create {
+        #[arg(long, env = "KONTOR_DB", default_value = "kontor.db")]
+        db: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "admin@example.com")]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an existing user; prints the token last.
+    Create {
+        #[arg(long, env = "KONTOR_DB", default_value = "kontor.db")]
+        db: PathBuf,
+        #[arg(long)]
+        email: String,
+        /// Tenant id; needed when the user belongs to several tenants.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// RFC 3339 date-time, e.g. 2027-01-01T00:00:00+00:00.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("kontor: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_migrated(path: &PathBuf) -> Result<rusqlite::Connection, String> {
+    let conn = db::open(path)?;
+    db::migrate(&conn)?;
+    Ok(conn)
+}
+
+fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Serve {
+            db: path,
+            bind,
+            threads,
+            quiet,
+        } => {
+            let conn = open_migrated(&path)?;
+            if !bootstrap::has_tenant(&conn)? {
+                let (tenant, token) =
+                    bootstrap::create_tenant(&conn, "My Company", "admin@example.com")?;
+                println!(
+                    "kontor: new database {} with tenant {tenant}",
+                    path.display()
+                );
+                println!("kontor: administrator admin@example.com; API token (shown once, keep it safe):");
+                println!("{token}");
+            }
+            drop(conn);
+            let config = Config {
+                db: path,
+                bind,
+                threads: threads.max(1),
+                log_requests: !quiet,
+                ..Config::default()
+            };
+            let app = app::App::open(config)?;
+            let server = app::start(app)?;
+            println!("kontor: listening on http://{}", server.server_addr());
+            server.run();
+            Ok(())
+        }
+        Command::Init {
+            db: path,
+            tenant_name,
+            email,
+        } => {
+            let conn = open_migrated(&path)?;
+            if bootstrap::has_tenant(&conn)? {
+                return Err(format!(
+                    "{} already has a tenant; use `kontor tenant create` for another one",
+                    path.display()
+                ));
+            }
+            let (tenant, token) = bootstrap::create_tenant(&conn, &tenant_name, &email)?;
+            println!("tenant: {tenant}");
+            println!("administrator: {email}");
+            println!("{token}");
+            Ok(())
+        }
+        Command::Tenant {
+            command:
+                TenantCommand::Create {
+                    db: path,
+                    name,
+                    email,
+                },
+        } => {
+            let conn = open_migrated(&path)?;
+            let (tenant, token) = bootstrap::create_tenant(&conn, &name, &email)?;
+            println!("tenant: {tenant}");
+            println!("administrator: {email}");
+            println!("{token}");
+            Ok(())
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    db: path,
+                    email,
+                    tenant,
+                    description,
+                    expires_at,
+                },
+        } => {
+            let conn = open_migrated(&path)?;
+            let token = bootstrap::create_token(
+                &conn,
+                &email,
+                tenant.as_deref(),
+                description.as_deref(),
+                expires_at.as_deref(),
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}

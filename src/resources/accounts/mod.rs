@@ -1,0 +1,7 @@
+//! accounts (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! customer_emails (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! customer_settings (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! customers (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! number_ranges (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

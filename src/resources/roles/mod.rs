@@ -1,0 +1,7 @@
+//! roles (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}
