@@ -2,6 +2,7 @@
 
 pub mod ids;
 pub mod numbering;
+pub mod outbox;
 pub mod permissions;
 pub mod settings;
 pub mod time;

@@ -2,5 +2,14 @@
 
 mod common;
 
+mod accounts;
 mod api_tokens;
+mod customer_addresses;
+mod customer_emails;
+mod customer_settings;
+mod customers;
+mod number_ranges;
 mod pipeline;
+mod roles;
+mod settings;
+mod tenants;

@@ -1,0 +1,30 @@
+//! The outbox: events written in the same transaction as the change, delivered later by a worker.
+
+use crate::domain::ids::new_id;
+use crate::error::ApiResult;
+use rusqlite::{named_params, Connection};
+use serde::Serialize;
+
+/// Records `event_type` (a name from reference README §14.4) about `object_id` with the object's
+/// current read shape as payload. Rolled back with the request if the request fails.
+pub fn record<T: Serialize>(
+    conn: &Connection,
+    tenant: &str,
+    event_type: &str,
+    object_id: &str,
+    data: &T,
+) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO outbox (event_id, tenant_id, event_type, object_id, payload, created_at)
+         VALUES (:event_id, :tenant, :type, :object, :payload, :now)",
+    )?
+    .execute(named_params! {
+        ":event_id": format!("webhk_{}", new_id().replace('-', "")),
+        ":tenant": tenant,
+        ":type": event_type,
+        ":object": object_id,
+        ":payload": serde_json::to_string(data)?,
+        ":now": crate::domain::time::now(),
+    })?;
+    Ok(())
+}

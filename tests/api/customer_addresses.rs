@@ -1,0 +1,1 @@
+//! customer_addresses API tests (in progress).

@@ -1,0 +1,1 @@
+//! customer_emails API tests (in progress).

@@ -1,0 +1,1 @@
+//! customer_settings API tests (in progress).

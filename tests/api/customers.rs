@@ -1,0 +1,1 @@
+//! customers API tests (in progress).

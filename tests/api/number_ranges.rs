@@ -1,0 +1,1 @@
+//! number_ranges API tests (in progress).

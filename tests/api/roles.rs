@@ -1,0 +1,1 @@
+//! roles API tests (in progress).

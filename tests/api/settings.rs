@@ -1,0 +1,1 @@
+//! settings API tests (in progress).

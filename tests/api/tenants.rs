@@ -1,0 +1,1 @@
+//! tenants API tests (in progress).
