@@ -175,3 +175,74 @@ pub fn start(
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     Ok(server.pool_size(threads))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{get, post};
+
+    fn panics(_: &Ctx) -> ApiResult<Reply> {
+        panic!("boom: secret detail")
+    }
+
+    fn writes_then_fails(ctx: &Ctx) -> ApiResult<Reply> {
+        ctx.tx.execute(
+            "INSERT INTO users (id, email, created_at) VALUES ('u', 'u@x.test', 'now')",
+            [],
+        )?;
+        Err(ApiError::invalid("email", "no", "no"))
+    }
+
+    fn app() -> (tempfile::TempDir, App) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            db: dir.path().join("t.db"),
+            log_requests: false,
+            ..Config::default()
+        };
+        let pool = crate::db::open_pool(&config.db, 2).unwrap();
+        let routes = vec![
+            get("/panic", Access::Public, "panics", panics),
+            post("/fail", Access::Public, "writes then fails", writes_then_fails),
+        ];
+        (dir, App { pool, config, routes })
+    }
+
+    fn body(response: rouille::Response) -> (u16, String, serde_json::Value) {
+        let ct = response
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Content-Type"))
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default();
+        let (mut reader, _) = response.data.into_reader_and_size();
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        (response.status_code, ct, serde_json::from_str(&text).unwrap())
+    }
+
+    #[test]
+    fn a_panicking_handler_answers_problem_json_500_without_details() {
+        let (_dir, app) = app();
+        let req = rouille::Request::fake_http("GET", "/panic", vec![], vec![]);
+        let (status, ct, json) = body(app.handle(&req));
+        assert_eq!(status, 500);
+        assert_eq!(ct, "application/problem+json");
+        assert_eq!(json["detail"], "An internal error occurred.");
+        assert!(!json.to_string().contains("secret"));
+    }
+
+    #[test]
+    fn a_failing_handler_rolls_back_its_writes() {
+        let (_dir, app) = app();
+        let req = rouille::Request::fake_http("POST", "/fail", vec![], vec![]);
+        let (status, _, json) = body(app.handle(&req));
+        assert_eq!(status, 422);
+        assert_eq!(json["violations"][0]["propertyPath"], "email");
+        let conn = app.pool.get().unwrap();
+        let users: i64 = conn
+            .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(users, 0);
+    }
+}

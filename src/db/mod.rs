@@ -81,3 +81,25 @@ pub fn memory() -> Connection {
     migrate(&conn).expect("schema");
     conn
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_a_database_from_a_newer_kontor() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+            .unwrap();
+        let err = migrate(&conn).unwrap_err();
+        assert!(err.contains("upgrade kontor"), "{err}");
+    }
+
+    #[test]
+    fn migrating_twice_is_harmless() {
+        let conn = memory();
+        migrate(&conn).unwrap();
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+}
