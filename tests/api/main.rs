@@ -4,6 +4,7 @@ mod common;
 
 mod accounts;
 mod api_tokens;
+mod cli;
 mod customer_addresses;
 mod customer_emails;
 mod customer_settings;

@@ -1,0 +1,94 @@
+//! The `kontor` binary: init, tenant create, token create, and serve on a fresh database.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn kontor(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kontor"))
+        .args(args)
+        .env_remove("KONTOR_DB")
+        .output()
+        .expect("run kontor");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn last_line(s: &str) -> String {
+    s.lines().last().unwrap_or("").trim().to_string()
+}
+
+/// The token authenticates against the file, as the server would check it.
+fn token_tenant(db: &std::path::Path, token: &str) -> String {
+    let conn = kontor::db::open(db).unwrap();
+    kontor::auth::authenticate(&conn, Some(&format!("Bearer {token}")))
+        .expect("token works")
+        .tenant_id
+}
+
+#[test]
+fn init_tenant_and_token_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let db_arg = db.to_str().unwrap();
+
+    let (ok, out, _) = kontor(&["init", "--db", db_arg, "--tenant-name", "Acme", "--email", "a@acme.test"]);
+    assert!(ok);
+    let first = token_tenant(&db, &last_line(&out));
+
+    let (ok, _, err) = kontor(&["init", "--db", db_arg]);
+    assert!(!ok, "init refuses a database that has a tenant");
+    assert!(err.contains("already has a tenant"), "{err}");
+
+    let (ok, out, _) = kontor(&["tenant", "create", "--db", db_arg, "--name", "Beta", "--email", "b@beta.test"]);
+    assert!(ok);
+    let second = token_tenant(&db, &last_line(&out));
+    assert_ne!(first, second);
+
+    let (ok, out, _) = kontor(&["token", "create", "--db", db_arg, "--email", "a@acme.test", "--description", "ci"]);
+    assert!(ok);
+    assert_eq!(token_tenant(&db, &last_line(&out)), first);
+
+    let (ok, _, err) = kontor(&["token", "create", "--db", db_arg, "--email", "nobody@acme.test"]);
+    assert!(!ok);
+    assert!(err.contains("no active member"), "{err}");
+
+    let (ok, _, err) = kontor(&["token", "create", "--db", db_arg, "--email", "a@acme.test", "--expires-at", "2001-01-01T00:00:00Z"]);
+    assert!(!ok);
+    assert!(err.contains("expires-at"), "{err}");
+}
+
+#[test]
+fn serve_bootstraps_a_fresh_database_and_prints_a_working_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("serve.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kontor"))
+        .args(["serve", "--db", db.to_str().unwrap(), "--bind", "127.0.0.1:0", "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn kontor serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut token = None;
+    let mut addr = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("kontor_") {
+            token = Some(line.trim().to_string());
+        }
+        if let Some(a) = line.strip_prefix("kontor: listening on ") {
+            addr = Some(a.trim().to_string());
+            break;
+        }
+    }
+    let (token, addr) = (token.expect("token printed"), addr.expect("address printed"));
+    let resp = ureq::get(&format!("{addr}/user/api-tokens"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call();
+    let _ = child.kill();
+    let _ = child.wait();
+    let resp = resp.expect("authenticated request succeeds");
+    assert_eq!(resp.status(), 200);
+}
