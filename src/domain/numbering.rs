@@ -62,6 +62,28 @@ pub fn validate_format(format: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Ranges whose numbers are not documents of a customer, so `{customerNumber}` would expand to
+/// nothing (for `customer` it would even refer to the number being made).
+const WITHOUT_CUSTOMER: &[&str] = &["customer", "datev_debtor"];
+
+/// `validate_format` plus the rules of one range type: DATEV debtor numbers are account
+/// numbers (digits only), and `{customerNumber}` only exists for documents of a customer.
+pub fn validate_format_for(range: &str, format: &str) -> Result<(), String> {
+    validate_format(format)?;
+    if WITHOUT_CUSTOMER.contains(&range) && format.contains("{customerNumber}") {
+        return Err(format!(
+            "The placeholder '{{customerNumber}}' is not available for the '{range}' range."
+        ));
+    }
+    if range == "datev_debtor" {
+        let literal = render(format, 1, NaiveDate::default(), None);
+        if !literal.chars().all(|c| c.is_ascii_digit()) {
+            return Err("DATEV debtor numbers must consist of digits only.".into());
+        }
+    }
+    Ok(())
+}
+
 /// Expands a (valid) format for one counter value on one document date.
 pub fn render(
     format: &str,
@@ -74,6 +96,8 @@ pub fn render(
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let Some(len) = rest[start..].find('}') else {
+            // Unvalidated input: keep the dangling text literally (and only once).
+            rest = &rest[start..];
             break;
         };
         let name = &rest[start + 1..start + len];
@@ -200,6 +224,50 @@ mod tests {
         assert!(validate_format("{number:21}").is_err());
         assert!(validate_format("{number}-{foo}").is_err());
         assert!(validate_format("{number").is_err());
+    }
+
+    #[test]
+    fn renders_dangling_brace_once() {
+        assert_eq!(render("A-{number}-{x", 5, d(2024, 1, 1), None), "A-5-{x");
+    }
+
+    #[test]
+    fn validates_formats_per_range() {
+        assert!(validate_format_for("invoice", "{customerNumber}-{number}").is_ok());
+        assert!(validate_format_for("customer", "{customerNumber}-{number}").is_err());
+        assert!(validate_format_for("datev_debtor", "{number}").is_ok());
+        assert!(validate_format_for("datev_debtor", "1{number:4}").is_ok());
+        assert!(validate_format_for("datev_debtor", "D-{number}").is_err());
+        assert!(validate_format_for("invoice", "RE-").is_err());
+    }
+
+    #[test]
+    fn format_change_never_reissues() {
+        let conn = crate::db::memory();
+        conn.execute_batch(
+            "INSERT INTO tenants VALUES ('t', 'T', 't', '', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00');",
+        )
+        .unwrap();
+        seed(&conn, "t").unwrap();
+        conn.execute(
+            "UPDATE number_ranges SET format = 'RE-1{number}' WHERE tenant_id = 't' AND type = 'invoice'",
+            [],
+        )
+        .unwrap();
+        let day = d(2026, 1, 1);
+        let issued: Vec<String> = (0..3)
+            .map(|_| next(&conn, "t", "invoice", day, None).unwrap())
+            .collect();
+        assert_eq!(issued, ["RE-11", "RE-12", "RE-13"]);
+        // New format whose counter 12 and 13 would render numbers issued above.
+        conn.execute(
+            "UPDATE number_ranges SET format = 'RE-{number}', next_number = 12
+             WHERE tenant_id = 't' AND type = 'invoice'",
+            [],
+        )
+        .unwrap();
+        assert_eq!(next(&conn, "t", "invoice", day, None).unwrap(), "RE-14");
+        assert_eq!(next(&conn, "t", "invoice", day, None).unwrap(), "RE-15");
     }
 
     #[test]

@@ -1,9 +1,14 @@
 //! Tenant settings by context (reference 03 §1) and customer overrides (05 §4): keys, types,
 //! defaults, value checks, and the effective values the rest of kontor reads.
 
+mod checks;
+
+pub use checks::{check, is_bic, is_creditor_id, is_iban, normalize, violation};
+
 use crate::error::ApiResult;
 use chrono::{NaiveDate, Utc};
 use rusqlite::{named_params, Connection, OptionalExtension};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 /// The type of a setting's value; `check` says what is wrong with a candidate.
@@ -31,6 +36,12 @@ pub enum Kind {
     Object(&'static [&'static str]),
     /// Write-only: read back as a mask.
     Secret,
+    /// An e-mail address, or "" for not set.
+    Email {
+        max: usize,
+    },
+    /// A SEPA creditor identifier (Gläubiger-ID), or "" for not set.
+    CreditorId,
 }
 
 pub struct Key {
@@ -53,6 +64,7 @@ const fn k(context: &'static str, key: &'static str, kind: Kind, default: &'stat
 const BANK: &[&str] = &["iban", "bic", "bankName", "accountHolder"];
 const SEPA_BANK: &[&str] = &["iban", "bic", "accountHolder"];
 const T255: Kind = Kind::Text { max: 255 };
+const EMAIL: Kind = Kind::Email { max: 255 };
 
 pub const TENANT_KEYS: &[Key] = &[
     k("organization", "companyName", T255, r#""""#),
@@ -63,7 +75,7 @@ pub const TENANT_KEYS: &[Key] = &[
     k("organization", "countryCode", Kind::Country, r#""DE""#),
     k("organization", "taxNumber", T255, r#""""#),
     k("organization", "vatId", T255, r#""""#),
-    k("organization", "email", T255, r#""""#),
+    k("organization", "email", EMAIL, r#""""#),
     k("organization", "phone", T255, r#""""#),
     k(
         "organization",
@@ -112,12 +124,7 @@ pub const TENANT_KEYS: &[Key] = &[
         r#""zugferd""#,
     ),
     k("billing", "billingTime", Kind::Clock, r#""06:00""#),
-    k(
-        "sepa",
-        "creditorIdentifier",
-        Kind::Text { max: 35 },
-        r#""""#,
-    ),
+    k("sepa", "creditorIdentifier", Kind::CreditorId, r#""""#),
     k(
         "sepa",
         "bankAccount",
@@ -163,7 +170,7 @@ pub const TENANT_KEYS: &[Key] = &[
     k("mail", "smtpUser", T255, r#""""#),
     k("mail", "smtpPassword", Kind::Secret, "null"),
     k("mail", "senderName", T255, r#""""#),
-    k("mail", "senderAddress", T255, r#""""#),
+    k("mail", "senderAddress", EMAIL, r#""""#),
 ];
 
 pub const CONTEXTS: &[&str] = &[
@@ -242,56 +249,6 @@ pub fn default_value(json_text: &str) -> Value {
     serde_json::from_str(json_text).unwrap_or(Value::Null)
 }
 
-/// What is wrong with `value` for a key of this kind, if anything.
-pub fn check(kind: Kind, value: &Value) -> Option<String> {
-    let text_ok = |v: &Value, max: usize| v.as_str().is_some_and(|s| s.chars().count() <= max);
-    let ok = match kind {
-        Kind::Text { max } => text_ok(value, max),
-        Kind::NullableText { max } => value.is_null() || text_ok(value, max),
-        Kind::Integer { min, max } => value.as_i64().is_some_and(|n| (min..=max).contains(&n)),
-        Kind::Bool => value.is_boolean(),
-        Kind::Choice(options) => value.as_str().is_some_and(|s| options.contains(&s)),
-        Kind::Country => value.as_str().is_some_and(super::validate::is_country_code),
-        Kind::Currency => value
-            .as_str()
-            .is_some_and(super::validate::is_currency_code),
-        Kind::TimeZone => value
-            .as_str()
-            .is_some_and(|s| s.parse::<chrono_tz::Tz>().is_ok()),
-        Kind::Clock => value
-            .as_str()
-            .is_some_and(|s| s.len() == 5 && chrono::NaiveTime::parse_from_str(s, "%H:%M").is_ok()),
-        Kind::Object(keys) => value.as_object().is_some_and(|o| {
-            o.iter()
-                .all(|(k, v)| keys.contains(&k.as_str()) && text_ok(v, 255))
-        }),
-        Kind::Secret => value.is_null() || text_ok(value, 255),
-    };
-    if ok {
-        return None;
-    }
-    Some(match kind {
-        Kind::Text { max } => format!("This value should be a string of at most {max} characters."),
-        Kind::NullableText { max } => {
-            format!("This value should be null or a string of at most {max} characters.")
-        }
-        Kind::Integer { min, max } => {
-            format!("This value should be an integer from {min} to {max}.")
-        }
-        Kind::Bool => "This value should be a boolean.".into(),
-        Kind::Choice(options) => format!("Choose one of: {}.", options.join(", ")),
-        Kind::Country => "This value is not a valid ISO 3166-1 alpha-2 country code.".into(),
-        Kind::Currency => "This value is not a valid ISO 4217 currency code.".into(),
-        Kind::TimeZone => "This value is not a valid IANA time zone.".into(),
-        Kind::Clock => "This value should be a time of day as HH:MM.".into(),
-        Kind::Object(keys) => format!(
-            "This value should be an object with the string keys {}.",
-            keys.join(", ")
-        ),
-        Kind::Secret => "This value should be a string or null.".into(),
-    })
-}
-
 /// The tenant's stored value of one key, if it set one.
 pub fn stored(
     conn: &Connection,
@@ -354,6 +311,79 @@ pub fn put(
     Ok(())
 }
 
+/// Deletes the tenant's value of one key, so the key reads as its system default again.
+pub fn remove(conn: &Connection, tenant: &str, context: &str, key: &str) -> ApiResult<()> {
+    conn.prepare_cached("DELETE FROM settings WHERE tenant_id = :t AND context = :c AND key = :k")?
+        .execute(named_params! {":t": tenant, ":c": context, ":k": key})?;
+    Ok(())
+}
+
+/// Where an effective customer setting comes from (05 §4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Set on the customer itself; no longer follows the organisation.
+    Customer,
+    /// The tenant stored a value for the inherited key.
+    Organization,
+    /// Nobody set it: the system default.
+    Default,
+}
+
+pub fn customer_key(context: &str, key: &str) -> Option<&'static CustomerKey> {
+    CUSTOMER_KEYS
+        .iter()
+        .find(|k| k.context == context && k.key == key)
+}
+
+/// The customer's own value of one key, if it has one.
+pub fn customer_stored(
+    conn: &Connection,
+    tenant: &str,
+    customer: &str,
+    context: &str,
+    key: &str,
+) -> ApiResult<Option<Value>> {
+    let text: Option<String> = conn
+        .prepare_cached(
+            "SELECT value FROM customer_settings
+             WHERE tenant_id = :t AND customer_id = :cu AND context = :c AND key = :k",
+        )?
+        .query_row(
+            named_params! {":t": tenant, ":cu": customer, ":c": context, ":k": key},
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(text.map(|t| serde_json::from_str(&t).unwrap_or(Value::Null)))
+}
+
+/// The value that applies to one customer, and where it comes from: the customer's own value,
+/// else (for inherited keys) the tenant's stored value, else the default. Billing code reads
+/// customer-level settings (due days, e-invoice format, dunning) through this.
+pub fn customer_effective(
+    conn: &Connection,
+    tenant: &str,
+    customer: &str,
+    context: &str,
+    key: &str,
+) -> ApiResult<(Value, Source)> {
+    if let Some(v) = customer_stored(conn, tenant, customer, context, key)? {
+        return Ok((v, Source::Customer));
+    }
+    let Some(ck) = customer_key(context, key) else {
+        return Ok((Value::Null, Source::Default));
+    };
+    if !ck.inherits {
+        return Ok((default_value(ck.default), Source::Default));
+    }
+    if let Some(v) = stored(conn, tenant, context, key)? {
+        return Ok((v, Source::Organization));
+    }
+    // The tenant key's default is the one its own GET shows; both tables agree (tested below).
+    let default = tenant_key(context, key).map_or(ck.default, |k| k.default);
+    Ok((default_value(default), Source::Default))
+}
+
 /// The tenant's time zone (`organization.timeZone`).
 pub fn time_zone(conn: &Connection, tenant: &str) -> ApiResult<chrono_tz::Tz> {
     let v = get(conn, tenant, "organization", "timeZone")?;
@@ -398,11 +428,61 @@ mod tests {
     }
 
     #[test]
+    fn customer_values_inherit_until_set() {
+        let conn = crate::db::memory();
+        conn.execute_batch(
+            "INSERT INTO tenants VALUES ('t', 'T', 't', '', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00');
+             INSERT INTO customers (id, tenant_id, customer_number, email, created_at, updated_at)
+             VALUES ('c', 't', 'KD-1', 'c@example.com', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00');",
+        )
+        .unwrap();
+        let eff = |key| customer_effective(&conn, "t", "c", "billing", key).unwrap();
+        assert_eq!(eff("defaultDueDays"), (json!(14), Source::Default));
+        put(&conn, "t", "billing", "defaultDueDays", &json!(30)).unwrap();
+        assert_eq!(eff("defaultDueDays"), (json!(30), Source::Organization));
+        conn.execute(
+            "INSERT INTO customer_settings VALUES ('t', 'c', 'billing', 'defaultDueDays', '7')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(eff("defaultDueDays"), (json!(7), Source::Customer));
+        put(&conn, "t", "billing", "defaultDueDays", &json!(60)).unwrap();
+        assert_eq!(eff("defaultDueDays").0, json!(7), "customer value wins");
+        // Customer-only keys never look at the tenant.
+        assert_eq!(eff("leitwegId"), (Value::Null, Source::Default));
+        remove(&conn, "t", "billing", "defaultDueDays").unwrap();
+        assert_eq!(
+            get(&conn, "t", "billing", "defaultDueDays").unwrap(),
+            json!(14)
+        );
+    }
+
+    #[test]
+    fn customer_defaults_match_tenant_defaults() {
+        for k in CUSTOMER_KEYS.iter().filter(|k| k.inherits) {
+            let tk = tenant_key(k.context, k.key).unwrap();
+            assert_eq!(
+                default_value(k.default),
+                default_value(tk.default),
+                "{}",
+                k.key
+            );
+            assert!(CUSTOMER_CONTEXTS.contains(&k.context));
+        }
+    }
+
+    #[test]
     fn checks_values() {
         assert!(check(Kind::Clock, &json!("06:00")).is_none());
         assert!(check(Kind::Clock, &json!("6:00")).is_some());
         assert!(check(Kind::Integer { min: 0, max: 365 }, &json!(-1)).is_some());
-        assert!(check(Kind::Object(BANK), &json!({"iban": "DE02"})).is_none());
+        assert!(check(
+            Kind::Object(BANK),
+            &json!({"iban": "DE89370400440532013000"})
+        )
+        .is_none());
+        // A partial object is fine; a mistyped IBAN is not.
+        assert!(check(Kind::Object(BANK), &json!({"iban": "DE02"})).is_some());
         assert!(check(Kind::Object(BANK), &json!({"swift": "X"})).is_some());
     }
 }
