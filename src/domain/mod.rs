@@ -1,6 +1,7 @@
 //! Pure business rules shared by resources: time, validation, numbering, settings, permissions.
 
 pub mod ids;
+pub mod money;
 pub mod numbering;
 pub mod outbox;
 pub mod permissions;
