@@ -155,6 +155,22 @@ impl Input {
         self.typed(key, "array", |v| v.as_array().cloned())
     }
 
+    /// A decimal written as a string (`"9.99"`, up to 10 fractional digits); a bad value is a
+    /// violation naming the key, never a float.
+    pub fn decimal(&mut self, key: &str) -> Field<rust_decimal::Decimal> {
+        match self.string(key) {
+            Field::Value(s) => match crate::domain::money::parse_decimal(&s) {
+                Ok(d) => Field::Value(d),
+                Err(e) => {
+                    self.violation(key, &e.message(), e.code());
+                    Field::Absent
+                }
+            },
+            Field::Null => Field::Null,
+            Field::Absent => Field::Absent,
+        }
+    }
+
     /// A string that must be present and non-empty.
     pub fn required_string(&mut self, key: &str) -> Option<String> {
         match self.string(key) {
@@ -290,6 +306,21 @@ mod tests {
         };
         let paths: Vec<_> = v.iter().map(|v| v.property_path.as_str()).collect();
         assert_eq!(paths, vec!["email", "age", "name", "missing"]);
+    }
+
+    #[test]
+    fn decimals_are_strings_with_limited_digits() {
+        let mut input =
+            Input::parse(br#"{"a":"9.99","b":9.99,"c":"0.00000000001","d":null}"#).unwrap();
+        assert_eq!(input.decimal("a"), Field::Value(rust_decimal::Decimal::new(999, 2)));
+        assert_eq!(input.decimal("b"), Field::Absent);
+        assert_eq!(input.decimal("c"), Field::Absent);
+        assert_eq!(input.decimal("d"), Field::Null);
+        let Err(ApiError::Validation(v)) = input.finish() else {
+            panic!("expected 422")
+        };
+        let codes: Vec<_> = v.iter().map(|v| v.code.as_str()).collect();
+        assert_eq!(codes, vec!["invalid_type", "too_many_decimals"]);
     }
 
     #[test]
