@@ -91,16 +91,18 @@ pub fn invite(conn: &Connection, tenant: &str, req: &InviteRequest) -> ApiResult
     let now = time::now();
     let user = match existing {
         Some(user) => {
-            let member: bool = conn
+            let member: Option<String> = conn
                 .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM accounts WHERE tenant_id = :tenant AND user_id = :user)",
+                    "SELECT id FROM accounts WHERE tenant_id = :tenant AND user_id = :user",
                 )?
                 .query_row(named_params! {":tenant": tenant, ":user": user}, |r| {
                     r.get(0)
-                })?;
-            if member {
+                })
+                .optional()?;
+            if let Some(account) = member {
                 return Err(ApiError::Conflict(format!(
-                    "'{}' is already a member of this tenant.",
+                    "'{}' is already a member of this tenant (account {account}); a deactivated \
+                     member is unlocked with PUT /tenant/accounts/{account}/activate.",
                     req.email
                 )));
             }

@@ -68,7 +68,15 @@ impl CreateRequest {
                 );
                 None
             }
-            Some(id) if RESERVED_IDS.contains(&id.as_str()) || id_taken(&id)? => {
+            Some(id) if RESERVED_IDS.contains(&id.as_str()) => {
+                input.violation(
+                    "id",
+                    "This role id is reserved: it is read as 'accounting'.",
+                    "reserved",
+                );
+                None
+            }
+            Some(id) if id_taken(&id)? => {
                 input.violation("id", "This role id is already taken.", "not_unique");
                 None
             }

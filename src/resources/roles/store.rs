@@ -23,7 +23,8 @@ fn decode((id, name, permissions, predefined): RawRole) -> ApiResult<Role> {
     })
 }
 
-/// Roles of the tenant: the predefined ones first, then custom roles in creation order.
+/// Roles of the tenant: the predefined ones first, from most to fewest rights, then custom roles
+/// in creation order.
 pub fn list(conn: &Connection, tenant: &str, page: &Page) -> ApiResult<(Vec<Role>, i64)> {
     let total: i64 = conn
         .prepare_cached("SELECT count(*) FROM roles WHERE tenant_id = :tenant")?
@@ -31,7 +32,11 @@ pub fn list(conn: &Connection, tenant: &str, page: &Page) -> ApiResult<(Vec<Role
     let rows = conn
         .prepare_cached(
             "SELECT id, name, permissions, predefined FROM roles WHERE tenant_id = :tenant
-             ORDER BY predefined DESC, created_at, id LIMIT :limit OFFSET :offset",
+             ORDER BY predefined DESC,
+                CASE id WHEN 'administrator' THEN 0 WHEN 'accounting' THEN 1
+                        WHEN 'user' THEN 2 WHEN 'read-only' THEN 3 ELSE 4 END,
+                created_at, id
+             LIMIT :limit OFFSET :offset",
         )?
         .query_map(
             named_params! {":tenant": tenant, ":limit": page.limit, ":offset": page.offset()},
@@ -148,6 +153,17 @@ mod tests {
         create(&conn, &a, &support()).unwrap();
         let (items, total) = list(&conn, &a, &Page { page: 1, limit: 30 }).unwrap();
         assert_eq!(total, 5);
+        let ids: Vec<_> = items.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "administrator",
+                "accounting",
+                "user",
+                "read-only",
+                "support"
+            ]
+        );
         assert!(items[..4].iter().all(|r| r.predefined));
         assert_eq!(items[4].id, "support");
         assert_eq!(list(&conn, &b, &Page { page: 1, limit: 30 }).unwrap().1, 4);
