@@ -189,3 +189,94 @@ CREATE TABLE customer_settings (
     value       TEXT NOT NULL, -- JSON
     PRIMARY KEY (customer_id, context, key)
 );
+
+-- Catalogue (reference 10). Every tenant is seeded with a unit, the `quantity` measurement and
+-- the tax groups Standard / Reduced / Zero (src/bootstrap.rs).
+
+CREATE TABLE units (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    translations TEXT NOT NULL, -- JSON object locale -> name
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX units_tenant ON units (tenant_id, created_at);
+
+CREATE TABLE measurements (
+    id               TEXT PRIMARY KEY,
+    tenant_id        TEXT NOT NULL REFERENCES tenants(id),
+    code             TEXT NOT NULL,
+    description      TEXT NOT NULL DEFAULT '',
+    unit_id          TEXT NOT NULL REFERENCES units(id),
+    aggregation_type TEXT NOT NULL
+                         CHECK (aggregation_type IN ('count', 'count_unique', 'max', 'sum', 'last_value', 'average')),
+    fair_billing     INTEGER NOT NULL DEFAULT 1 CHECK (fair_billing IN (0, 1)),
+    type             TEXT NOT NULL DEFAULT 'recurring',
+    is_default       INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    UNIQUE (tenant_id, code)
+);
+
+CREATE TABLE product_families (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX product_families_tenant ON product_families (tenant_id, created_at);
+
+CREATE TABLE tax_groups (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    name       TEXT NOT NULL,
+    type       TEXT NOT NULL CHECK (type IN ('standard', 'reduced', 'zero')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX tax_groups_tenant ON tax_groups (tenant_id, created_at);
+
+CREATE TABLE tax_group_rates (
+    tax_group_id TEXT NOT NULL REFERENCES tax_groups(id) ON DELETE CASCADE,
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    country_code TEXT NOT NULL, -- ISO alpha-2, 'EU_*' or '*'
+    rate         TEXT NOT NULL, -- exact decimal percent, e.g. '19'
+    description  TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (tax_group_id, country_code)
+);
+
+CREATE TABLE products (
+    id                 TEXT PRIMARY KEY,
+    tenant_id          TEXT NOT NULL REFERENCES tenants(id),
+    type               TEXT NOT NULL CHECK (type IN ('product', 'charge', 'plan')),
+    name               TEXT NOT NULL,
+    description        TEXT,
+    internal_name      TEXT,
+    number             TEXT,
+    measurement_id     TEXT NOT NULL REFERENCES measurements(id),
+    tax_group_id       TEXT NOT NULL REFERENCES tax_groups(id),
+    invoice_visibility TEXT NOT NULL DEFAULT 'always' CHECK (invoice_visibility IN ('always', 'only_if_charged')),
+    cost_centre_id     TEXT,
+    is_archived        INTEGER NOT NULL DEFAULT 0 CHECK (is_archived IN (0, 1)),
+    custom_fields      TEXT NOT NULL DEFAULT '{}', -- JSON object
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL
+);
+CREATE INDEX products_tenant ON products (tenant_id, created_at);
+
+CREATE TABLE product_family_products (
+    product_id TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    family_id  TEXT NOT NULL REFERENCES product_families(id),
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    PRIMARY KEY (product_id, family_id)
+) WITHOUT ROWID;
+CREATE INDEX product_family_products_family ON product_family_products (family_id);
+
+-- Price plans (src/resources/price_plans)
+
+-- Coupons (src/resources/coupons)
+
+-- Custom fields (src/resources/custom_fields)
+
+-- Media (src/resources/media)

@@ -68,13 +68,15 @@ impl App {
         })?;
         let path = req.url();
         let (route, params) = routes::find(&self.routes, method, &path)?;
-        let body = read_body(req, method, self.config.body_limit)?;
+        let body = read_body(req, route, self.config.body_limit)?;
         let query = Query::parse(req.raw_query_string());
 
         // Declared before the transaction so it is released after commit or rollback.
-        let _writer = method
-            .writes()
-            .then(|| self.write_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let _writer = method.writes().then(|| {
+            self.write_lock
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        });
         let mut conn = self.pool.get()?;
         let behavior = if method.writes() {
             TransactionBehavior::Immediate
@@ -112,6 +114,7 @@ impl App {
                 params,
                 query,
                 body: &body,
+                content_type: req.header("Content-Type").unwrap_or("").to_string(),
                 base_url: format!("http://{}", req.header("Host").unwrap_or("localhost")),
                 config: &self.config,
             };
@@ -126,7 +129,7 @@ impl App {
 }
 
 /// Reads the body up to the limit (413 beyond) and checks its media type (415).
-fn read_body(req: &rouille::Request, method: Method, limit: usize) -> ApiResult<Vec<u8>> {
+fn read_body(req: &rouille::Request, route: &Route, limit: usize) -> ApiResult<Vec<u8>> {
     let mut body = Vec::new();
     if let Some(data) = req.data() {
         data.take(limit as u64 + 1)
@@ -136,19 +139,27 @@ fn read_body(req: &rouille::Request, method: Method, limit: usize) -> ApiResult<
     if body.len() > limit {
         return Err(ApiError::PayloadTooLarge(limit));
     }
-    if method.writes() && !body.iter().all(u8::is_ascii_whitespace) {
-        let content_type = req.header("Content-Type").unwrap_or("");
-        let essence = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if essence != "application/json" && essence != "application/merge-patch+json" {
+    let content_type = req.header("Content-Type").unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if route.multipart {
+        if essence != "multipart/form-data" {
             return Err(ApiError::UnsupportedMediaType(format!(
-                "Content-Type '{content_type}' is not supported; send application/json."
+                "Content-Type '{content_type}' is not supported; send multipart/form-data."
             )));
         }
+    } else if route.method.writes()
+        && !body.iter().all(u8::is_ascii_whitespace)
+        && essence != "application/json"
+        && essence != "application/merge-patch+json"
+    {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type '{content_type}' is not supported; send application/json."
+        )));
     }
     Ok(body)
 }
@@ -213,10 +224,23 @@ mod tests {
         let pool = crate::db::open_pool(&config.db, 2).unwrap();
         let routes = vec![
             get("/panic", Access::Public, "panics", panics),
-            post("/fail", Access::Public, "writes then fails", writes_then_fails),
+            post(
+                "/fail",
+                Access::Public,
+                "writes then fails",
+                writes_then_fails,
+            ),
         ];
         let write_lock = Mutex::new(());
-        (dir, App { pool, config, routes, write_lock })
+        (
+            dir,
+            App {
+                pool,
+                config,
+                routes,
+                write_lock,
+            },
+        )
     }
 
     fn body(response: rouille::Response) -> (u16, String, serde_json::Value) {
@@ -229,7 +253,11 @@ mod tests {
         let (mut reader, _) = response.data.into_reader_and_size();
         let mut text = String::new();
         reader.read_to_string(&mut text).unwrap();
-        (response.status_code, ct, serde_json::from_str(&text).unwrap())
+        (
+            response.status_code,
+            ct,
+            serde_json::from_str(&text).unwrap(),
+        )
     }
 
     #[test]

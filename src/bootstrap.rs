@@ -44,6 +44,43 @@ pub fn seed_roles(conn: &Connection, tenant: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Seeds what every tenant's catalogue starts with: the unit "Stück", the default `quantity`
+/// measurement (reference 10 §2.3) and the tax groups Standard, Reduced and Zero (03 §3.3).
+pub fn seed_catalogue(conn: &Connection, tenant: &str) -> rusqlite::Result<()> {
+    let now = time::now();
+    let unit = new_id();
+    conn.execute(
+        "INSERT INTO units (id, tenant_id, translations, created_at, updated_at)
+         VALUES (:id, :tenant, '{\"de\":\"Stück\",\"en\":\"Piece\"}', :now, :now)",
+        named_params! {":id": unit, ":tenant": tenant, ":now": now},
+    )?;
+    conn.execute(
+        "INSERT INTO measurements (id, tenant_id, code, description, unit_id, aggregation_type,
+                                   fair_billing, is_default, created_at, updated_at)
+         VALUES (:id, :tenant, 'quantity', 'Quantity', :unit, 'last_value', 1, 1, :now, :now)",
+        named_params! {":id": new_id(), ":tenant": tenant, ":unit": unit, ":now": now},
+    )?;
+    for (name, kind, country, rate, description) in [
+        ("Standard", "standard", "DE", "19", "19% MwSt."),
+        ("Reduced", "reduced", "DE", "7", "7% MwSt."),
+        ("Zero", "zero", "*", "0", "0%"),
+    ] {
+        let group = new_id();
+        conn.execute(
+            "INSERT INTO tax_groups (id, tenant_id, name, type, created_at, updated_at)
+             VALUES (:id, :tenant, :name, :type, :now, :now)",
+            named_params! {":id": group, ":tenant": tenant, ":name": name, ":type": kind, ":now": now},
+        )?;
+        conn.execute(
+            "INSERT INTO tax_group_rates (tax_group_id, tenant_id, country_code, rate, description)
+             VALUES (:group, :tenant, :country, :rate, :description)",
+            named_params! {":group": group, ":tenant": tenant, ":country": country, ":rate": rate,
+            ":description": description},
+        )?;
+    }
+    Ok(())
+}
+
 /// Finds the user with this e-mail or creates one.
 fn user_for(conn: &Connection, email: &str) -> rusqlite::Result<String> {
     let existing: Option<String> = conn
@@ -102,6 +139,7 @@ pub fn create_tenant(
         .map_err(e)?;
         seed_roles(conn, &tenant).map_err(e)?;
         numbering::seed(conn, &tenant).map_err(e)?;
+        seed_catalogue(conn, &tenant).map_err(e)?;
         let user = user_for(conn, email).map_err(e)?;
         conn.execute(
             "INSERT INTO accounts (id, tenant_id, user_id, role_id, created_at)

@@ -20,6 +20,15 @@ pub fn all() -> Vec<Route> {
         resources::customer_addresses::routes(),
         resources::customer_emails::routes(),
         resources::customer_settings::routes(),
+        resources::units::routes(),
+        resources::measurements::routes(),
+        resources::products::routes(),
+        resources::product_families::routes(),
+        resources::tax_groups::routes(),
+        resources::price_plans::routes(),
+        resources::coupons::routes(),
+        resources::custom_fields::routes(),
+        resources::media::routes(),
     ]
     .into_iter()
     .flatten()

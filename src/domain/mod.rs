@@ -1,5 +1,6 @@
 //! Pure business rules shared by resources: time, validation, numbering, settings, permissions.
 
+pub mod custom_fields;
 pub mod ids;
 pub mod money;
 pub mod numbering;

@@ -72,6 +72,8 @@ pub struct Route {
     pub handler: Handler,
     /// Success status, for the OpenAPI document.
     pub status: u16,
+    /// The body is `multipart/form-data` (uploads) instead of JSON.
+    pub multipart: bool,
 }
 
 impl Route {
@@ -90,7 +92,14 @@ impl Route {
             summary,
             handler,
             status,
+            multipart: false,
         }
+    }
+
+    /// Marks a route whose body is `multipart/form-data`.
+    pub fn multipart(mut self) -> Route {
+        self.multipart = true;
+        self
     }
 }
 
@@ -119,6 +128,8 @@ pub struct Ctx<'a> {
     pub params: Vec<(&'static str, String)>,
     pub query: Query,
     pub body: &'a [u8],
+    /// The request's `Content-Type` header (multipart routes need its boundary).
+    pub content_type: String,
     /// Base URL of this server as the client reached it (for absolute links).
     pub base_url: String,
     pub config: &'a crate::config::Config,

@@ -86,7 +86,12 @@ fn operation(route: &Route) -> Value {
             op["x-permission"] = json!(scope);
         }
     }
-    if matches!(route.method, Method::Post | Method::Put | Method::Patch) {
+    if route.multipart {
+        op["requestBody"] = json!({
+            "required": true,
+            "content": {"multipart/form-data": {"schema": {"type": "object"}}}
+        });
+    } else if matches!(route.method, Method::Post | Method::Put | Method::Patch) {
         op["requestBody"] = json!({
             "required": false,
             "content": {

@@ -1,0 +1,7 @@
+//! custom_fields (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

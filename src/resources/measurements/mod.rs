@@ -1,0 +1,7 @@
+//! measurements (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

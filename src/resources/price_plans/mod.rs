@@ -1,0 +1,7 @@
+//! price_plans (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! product_families (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

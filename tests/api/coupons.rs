@@ -1,0 +1,1 @@
+//! coupons API tests (in progress).

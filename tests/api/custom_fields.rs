@@ -1,0 +1,1 @@
+//! custom_fields API tests (in progress).

@@ -1,0 +1,1 @@
+//! measurements API tests (in progress).

@@ -1,0 +1,1 @@
+//! media API tests (in progress).

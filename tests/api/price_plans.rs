@@ -1,0 +1,1 @@
+//! price_plans API tests (in progress).

@@ -1,0 +1,1 @@
+//! product_families API tests (in progress).

@@ -1,0 +1,1 @@
+//! products API tests (in progress).

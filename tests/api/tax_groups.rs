@@ -1,0 +1,1 @@
+//! tax_groups API tests (in progress).

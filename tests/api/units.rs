@@ -1,0 +1,1 @@
+//! units API tests (in progress).
