@@ -277,6 +277,46 @@ CREATE INDEX product_family_products_family ON product_family_products (family_i
 
 -- Coupons (src/resources/coupons)
 
--- Custom fields (src/resources/custom_fields)
+-- Custom fields (src/resources/custom_fields). Definitions only: values live in the owner's
+-- `custom_fields` JSON column. `name` is the key there, unique per tenant and entity.
+CREATE TABLE custom_fields (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    entity     TEXT NOT NULL CHECK (entity IN ('customer', 'product', 'subscription')),
+    name       TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    type       TEXT NOT NULL CHECK (type IN ('text', 'number', 'date', 'single_select',
+                   'multi_select', 'list', 'checkbox')),
+    choices    TEXT NOT NULL DEFAULT '[]', -- JSON array of {value, label}
+    required   INTEGER NOT NULL DEFAULT 0 CHECK (required IN (0, 1)),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (tenant_id, entity, name)
+);
+CREATE INDEX custom_fields_tenant ON custom_fields (tenant_id, created_at);
 
--- Media (src/resources/media)
+-- Media (src/resources/media). The bytes are a BLOB in the same row, last so that reading
+-- the metadata columns does not walk the BLOB's overflow pages.
+CREATE TABLE media (
+    id             TEXT PRIMARY KEY,
+    tenant_id      TEXT NOT NULL REFERENCES tenants(id),
+    folder         TEXT NOT NULL, -- mediaFolder.name, e.g. 'upload', 'invoice'
+    is_private     INTEGER NOT NULL DEFAULT 1 CHECK (is_private IN (0, 1)),
+    mime_type      TEXT NOT NULL,
+    file_extension TEXT NOT NULL,
+    file_name      TEXT NOT NULL,
+    size           INTEGER NOT NULL CHECK (size >= 0),
+    created_at     TEXT NOT NULL,
+    content        BLOB NOT NULL
+);
+CREATE INDEX media_tenant ON media (tenant_id, created_at);
+
+-- Download tokens: only the SHA-256 of the token is stored; valid until expires_at.
+CREATE TABLE media_download_tokens (
+    token_hash TEXT PRIMARY KEY,
+    media_id   TEXT NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX media_download_tokens_expiry ON media_download_tokens (tenant_id, expires_at);
