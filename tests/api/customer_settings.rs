@@ -4,24 +4,22 @@
 use crate::common::{assert_problem, Server};
 use serde_json::json;
 
-/// Inserts a customer row directly. `POST /customers` belongs to another slice that was not
-/// available when these tests were written; the columns not given here have defaults.
-fn customer(s: &Server, tenant: &str, id: &str) -> String {
-    s.db()
-        .execute(
-            "INSERT INTO customers (id, tenant_id, customer_number, email, created_at, updated_at)
-             VALUES (?1, ?2, ?1, ?1 || '@example.test', '2026-01-01T00:00:00+00:00',
-                     '2026-01-01T00:00:00+00:00')",
-            [id, tenant],
-        )
-        .expect("customer row");
-    id.to_string()
+/// Creates a customer through the API with the given token; returns its id.
+fn customer(s: &Server, token: &str, email: &str) -> String {
+    let r = s.send_as(
+        token,
+        "POST",
+        "/customers",
+        Some(&json!({ "email": email })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["id"].as_str().expect("id").to_string()
 }
 
 #[test]
 fn defaults_with_their_source() {
     let s = Server::start();
-    let c = customer(&s, &s.tenant_id, "0190a000-0000-7000-8000-000000000001");
+    let c = customer(&s, &s.token, "c-defaults@example.test");
     let r = s.get(&format!("/customers/{c}/settings/billing"));
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
@@ -46,7 +44,7 @@ fn defaults_with_their_source() {
 #[test]
 fn follows_the_organisation_until_set_and_again_after_null() {
     let s = Server::start();
-    let c = customer(&s, &s.tenant_id, "c-inherit");
+    let c = customer(&s, &s.token, "c-inherit@example.test");
     let path = format!("/customers/{c}/settings/billing");
     let due = |s: &Server| s.get(&path).body["defaultDueDays"].clone();
 
@@ -92,7 +90,7 @@ fn follows_the_organisation_until_set_and_again_after_null() {
 #[test]
 fn customer_only_keys() {
     let s = Server::start();
-    let c = customer(&s, &s.tenant_id, "c-only");
+    let c = customer(&s, &s.token, "c-only@example.test");
     let r = s.patch(
         &format!("/customers/{c}/settings/billing"),
         &json!({"leitwegId": "04011000-1234512345-06", "manualApproval": true}),
@@ -128,7 +126,7 @@ fn customer_only_keys() {
 #[test]
 fn validation_and_unknown_context() {
     let s = Server::start();
-    let c = customer(&s, &s.tenant_id, "c-valid");
+    let c = customer(&s, &s.token, "c-valid@example.test");
     let path = format!("/customers/{c}/settings/billing");
     let r = s.patch(
         &path,
@@ -170,7 +168,7 @@ fn validation_and_unknown_context() {
 #[test]
 fn auth_and_scopes() {
     let s = Server::start();
-    let c = customer(&s, &s.tenant_id, "c-auth");
+    let c = customer(&s, &s.token, "c-auth@example.test");
     let path = format!("/customers/{c}/settings/billing");
     assert_problem(&s.send("GET", &path, None, None, &[]), 401);
     assert_problem(
@@ -197,9 +195,9 @@ fn auth_and_scopes() {
 #[test]
 fn another_tenants_customer_is_404_and_unchanged() {
     let s = Server::start();
-    let (other_tenant, other) = s.new_tenant("Other GmbH", "boss@other.test");
-    let mine = customer(&s, &s.tenant_id, "c-mine");
-    let theirs = customer(&s, &other_tenant, "c-theirs");
+    let (_, other) = s.new_tenant("Other GmbH", "boss@other.test");
+    let mine = customer(&s, &s.token, "c-mine@example.test");
+    let theirs = customer(&s, &other, "c-theirs@example.test");
     s.send_as(
         &other,
         "PATCH",

@@ -175,6 +175,33 @@ fn issued_numbers_are_never_reissued_after_a_format_change() {
 }
 
 #[test]
+fn customer_numbers_follow_the_range_and_are_never_reissued() {
+    let s = Server::start();
+    let create = |email: &str, number: Option<&str>| {
+        let mut body = json!({ "email": email });
+        if let Some(n) = number {
+            body["customerNumber"] = json!(n);
+        }
+        let r = s.post("/customers", &body);
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body["customerNumber"].as_str().unwrap().to_string()
+    };
+    s.put("/number-ranges/customer", &json!({"format": "C-1{number}"}));
+    assert_eq!(create("a@example.test", None), "C-11");
+    // Counter 11 now renders C-11 again: the range skips it.
+    let r = s.put(
+        "/number-ranges/customer",
+        &json!({"format": "C-{number}", "nextNumber": 11}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(create("b@example.test", None), "C-12");
+    // A number given by hand is taken too.
+    assert_eq!(create("c@example.test", Some("C-13")), "C-13");
+    assert_eq!(create("d@example.test", None), "C-14");
+    assert_eq!(range(&s, &s.token, "customer")["nextNumber"], 15);
+}
+
+#[test]
 fn auth_and_scopes() {
     let s = Server::start();
     assert_problem(&s.send("GET", "/number-ranges", None, None, &[]), 401);
