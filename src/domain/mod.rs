@@ -10,5 +10,6 @@ pub mod period;
 pub mod permissions;
 pub mod pricing;
 pub mod settings;
+pub mod tax;
 pub mod time;
 pub mod validate;
