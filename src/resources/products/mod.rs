@@ -23,6 +23,7 @@
 //!   embedded unit name; product texts have the tenant's one language.
 //! - `number` is the caller's article number and need not be unique (variants of one article).
 
+mod embed;
 pub mod model;
 pub mod store;
 

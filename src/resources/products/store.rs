@@ -1,145 +1,19 @@
 //! SQL for products and their family memberships, scoped to one tenant, plus the small lookups
 //! other slices (price plans, coupons, measurements, families, tax groups) call.
 
-use super::model::{CostCentreRef, Product, ProductData, TaxGroupRef};
+use super::embed::{assemble, family_refs, raw, Embeds, RawProduct, COLUMNS};
+use super::model::{Product, ProductData};
 use crate::domain::custom_fields::{self, Entity};
 use crate::domain::ids::new_id;
 use crate::domain::time;
 use crate::error::{ApiError, ApiResult, Violation};
 use crate::http::list::{order_by, Filter, Page};
 use crate::http::query::Query;
-use crate::resources::measurements::model::Measurement;
 use crate::resources::measurements::store as measurements;
-use crate::resources::product_families::model::FamilyRef;
 use crate::resources::product_families::store as families;
 use crate::resources::units::model::Locale;
-use rusqlite::{named_params, Connection, OptionalExtension, Row};
+use rusqlite::{named_params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-
-const COLUMNS: &str = "id, type, name, description, internal_name, number, measurement_id,
-                       tax_group_id, invoice_visibility, cost_centre_id, is_archived,
-                       custom_fields, created_at, updated_at";
-
-struct RawProduct {
-    id: String,
-    kind: String,
-    name: String,
-    description: Option<String>,
-    internal_name: Option<String>,
-    number: Option<String>,
-    measurement_id: String,
-    tax_group_id: String,
-    invoice_visibility: String,
-    cost_centre_id: Option<String>,
-    is_archived: bool,
-    custom_fields: String,
-    created_at: String,
-    updated_at: String,
-}
-
-fn raw(r: &Row) -> rusqlite::Result<RawProduct> {
-    Ok(RawProduct {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        name: r.get(2)?,
-        description: r.get(3)?,
-        internal_name: r.get(4)?,
-        number: r.get(5)?,
-        measurement_id: r.get(6)?,
-        tax_group_id: r.get(7)?,
-        invoice_visibility: r.get(8)?,
-        cost_centre_id: r.get(9)?,
-        is_archived: r.get(10)?,
-        custom_fields: r.get(11)?,
-        created_at: r.get(12)?,
-        updated_at: r.get(13)?,
-    })
-}
-
-/// Embeds looked up once per list page: most products share a few measurements and groups.
-#[derive(Default)]
-struct Embeds {
-    measurements: HashMap<String, Measurement>,
-    tax_groups: HashMap<String, TaxGroupRef>,
-}
-
-fn tax_group_ref(conn: &Connection, tenant: &str, id: &str) -> ApiResult<TaxGroupRef> {
-    conn.prepare_cached(
-        "SELECT id, name, type FROM tax_groups WHERE tenant_id = :tenant AND id = :id",
-    )?
-    .query_row(named_params! {":tenant": tenant, ":id": id}, |r| {
-        Ok(TaxGroupRef {
-            id: r.get(0)?,
-            internal_description: r.get(1)?,
-            reverse_charge_type: None,
-            kind: r.get(2)?,
-        })
-    })
-    .optional()?
-    // The foreign key makes this unreachable unless the data is corrupt: a 500, logged.
-    .ok_or_else(|| ApiError::Internal(format!("product tax group {id} is missing")))
-}
-
-fn family_refs(conn: &Connection, product_id: &str) -> ApiResult<Vec<FamilyRef>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT f.id, f.name FROM product_family_products pf
-             JOIN product_families f ON f.id = pf.family_id
-             WHERE pf.product_id = :product ORDER BY f.name, f.id",
-        )?
-        .query_map(named_params! {":product": product_id}, |r| {
-            Ok(FamilyRef {
-                id: r.get(0)?,
-                name: r.get(1)?,
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?)
-}
-
-fn assemble(
-    conn: &Connection,
-    tenant: &str,
-    p: RawProduct,
-    locale: &Locale,
-    embeds: &mut Embeds,
-) -> ApiResult<Product> {
-    let measurement = match embeds.measurements.get(&p.measurement_id) {
-        Some(m) => m.clone(),
-        None => {
-            let m = measurements::get(conn, tenant, &p.measurement_id, locale)?;
-            embeds
-                .measurements
-                .insert(p.measurement_id.clone(), m.clone());
-            m
-        }
-    };
-    let tax_group = match embeds.tax_groups.get(&p.tax_group_id) {
-        Some(t) => t.clone(),
-        None => {
-            let t = tax_group_ref(conn, tenant, &p.tax_group_id)?;
-            embeds.tax_groups.insert(p.tax_group_id.clone(), t.clone());
-            t
-        }
-    };
-    Ok(Product {
-        product_families: family_refs(conn, &p.id)?,
-        custom_fields: serde_json::from_str(&p.custom_fields)?,
-        id: p.id,
-        kind: p.kind,
-        name: p.name,
-        description: p.description,
-        internal_name: p.internal_name,
-        number: p.number,
-        measurement,
-        tax_group,
-        invoice_visibility: p.invoice_visibility,
-        cost_centre: p.cost_centre_id.map(|id| CostCentreRef { id }),
-        is_archived: p.is_archived,
-        created_at: p.created_at,
-        updated_at: p.updated_at,
-    })
-}
 
 /// Products of the tenant for `GET /catalogue/products`: never `plan` products (plan-internal),
 /// archived ones only with `showArchived=true`; filter `type` (`product` | `charge`), sortable
@@ -429,5 +303,106 @@ impl super::model::Lookup for Lookup<'_> {
 
     fn custom_fields(&self, fields: &Map<String, Value>) -> ApiResult<Vec<Violation>> {
         custom_fields::validate(self.conn, self.tenant, Entity::Product, fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::product_families::store as families;
+    use crate::resources::products::model::Lookup as _;
+    use crate::resources::units::store as units;
+
+    fn setup() -> (Connection, String, String, Locale) {
+        let conn = crate::db::memory();
+        let (a, _) = crate::bootstrap::create_tenant(&conn, "Acme", "a@example.com").unwrap();
+        let (b, _) = crate::bootstrap::create_tenant(&conn, "Other", "b@example.com").unwrap();
+        let locale = units::locale(&conn, &a, None).unwrap();
+        (conn, a, b, locale)
+    }
+
+    fn basic(conn: &Connection, tenant: &str, family: &str) -> ProductData {
+        let lookup = Lookup { conn, tenant };
+        ProductData {
+            kind: "product".into(),
+            name: "Basic".into(),
+            description: None,
+            internal_name: None,
+            number: Some("M-1".into()),
+            measurement_id: lookup.default_measurement().unwrap().unwrap(),
+            family_ids: vec![family.to_string()],
+            tax_group_id: lookup.default_tax_group().unwrap().unwrap(),
+            invoice_visibility: "always".into(),
+            cost_centre_id: None,
+            custom_fields: Map::new(),
+        }
+    }
+
+    #[test]
+    fn lookups_for_other_slices() {
+        let (conn, a, b, locale) = setup();
+        let family = families::create(&conn, &a, "Teams").unwrap();
+        let data = basic(&conn, &a, &family.id);
+        let id = create(&conn, &a, &data).unwrap();
+        assert!(exists(&conn, &a, &id).unwrap() && exists_active(&conn, &a, &id).unwrap());
+        assert!(!exists(&conn, &b, &id).unwrap() && !exists_active(&conn, &b, &id).unwrap());
+        let found = refs(&conn, &a, &id).unwrap().unwrap();
+        assert_eq!(
+            found,
+            ProductRefs {
+                kind: "product".into(),
+                tax_group_id: data.tax_group_id.clone(),
+                measurement_id: data.measurement_id.clone(),
+                is_archived: false,
+            }
+        );
+        assert_eq!(refs(&conn, &b, &id).unwrap(), None);
+        assert_eq!(
+            using_measurement(&conn, &a, &data.measurement_id).unwrap(),
+            1
+        );
+        assert_eq!(using_tax_group(&conn, &a, &data.tax_group_id).unwrap(), 1);
+        assert_eq!(in_family(&conn, &a, &family.id).unwrap(), 1);
+        assert_eq!(in_family(&conn, &b, &family.id).unwrap(), 0);
+
+        assert!(archive(&conn, &a, &id).unwrap());
+        assert!(
+            !archive(&conn, &a, &id).unwrap(),
+            "second archive changes nothing"
+        );
+        assert!(matches!(
+            archive(&conn, &b, &id),
+            Err(ApiError::NotFound(_))
+        ));
+        assert!(exists(&conn, &a, &id).unwrap() && !exists_active(&conn, &a, &id).unwrap());
+        assert!(refs(&conn, &a, &id).unwrap().unwrap().is_archived);
+        assert!(get(&conn, &a, &id, &locale).unwrap().is_archived);
+    }
+
+    #[test]
+    fn update_rewrites_fields_and_families_but_not_the_type() {
+        let (conn, a, b, locale) = setup();
+        let teams = families::create(&conn, &a, "Teams").unwrap();
+        let addons = families::create(&conn, &a, "Add-ons").unwrap();
+        let id = create(&conn, &a, &basic(&conn, &a, &teams.id)).unwrap();
+        let mut changed = data(&conn, &a, &id).unwrap();
+        changed.kind = "charge".into();
+        changed.name = "Pro".into();
+        changed.family_ids = vec![addons.id.clone()];
+        assert!(matches!(
+            update(&conn, &b, &id, &changed),
+            Err(ApiError::NotFound(_))
+        ));
+        update(&conn, &a, &id, &changed).unwrap();
+        let p = get(&conn, &a, &id, &locale).unwrap();
+        assert_eq!((p.kind.as_str(), p.name.as_str()), ("product", "Pro"));
+        assert_eq!(p.product_families.len(), 1);
+        assert_eq!(p.product_families[0].name, "Add-ons");
+        assert_eq!(in_family(&conn, &a, &teams.id).unwrap(), 0);
+        assert!(matches!(data(&conn, &b, &id), Err(ApiError::NotFound(_))));
+        assert!(matches!(
+            get(&conn, &b, &id, &locale),
+            Err(ApiError::NotFound(_))
+        ));
     }
 }
