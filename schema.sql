@@ -217,6 +217,8 @@ CREATE TABLE measurements (
     updated_at       TEXT NOT NULL,
     UNIQUE (tenant_id, code)
 );
+-- Foreign-key child columns are indexed so deleting a unit or measurement checks its users fast.
+CREATE INDEX measurements_unit ON measurements (unit_id);
 
 CREATE TABLE product_families (
     id         TEXT PRIMARY KEY,
@@ -264,6 +266,8 @@ CREATE TABLE products (
     updated_at         TEXT NOT NULL
 );
 CREATE INDEX products_tenant ON products (tenant_id, created_at);
+CREATE INDEX products_measurement ON products (measurement_id);
+CREATE INDEX products_tax_group ON products (tax_group_id);
 
 CREATE TABLE product_family_products (
     product_id TEXT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
