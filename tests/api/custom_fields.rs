@@ -239,3 +239,121 @@ fn another_tenants_definitions_are_invisible() {
     assert_eq!(list.body["meta"]["pagination"]["totalItems"], 0);
     assert_eq!(s.get(&path).body, created);
 }
+
+/// Defines one product field of every type; `tier` is required.
+fn define_product_fields(s: &Server) {
+    let defs = [
+        json!({"name": "note", "type": "text"}),
+        json!({"name": "weight", "type": "number"}),
+        json!({"name": "launch", "type": "date"}),
+        json!({"name": "tier", "type": "single_select", "choices": ["gold", "silver"],
+            "required": true}),
+        json!({"name": "colors", "type": "multi_select", "choices": ["red", "blue"]}),
+        json!({"name": "tags", "type": "list"}),
+        json!({"name": "vip", "type": "checkbox"}),
+    ];
+    for mut d in defs {
+        d["entity"] = json!("product");
+        d["label"] = d["name"].clone();
+        let r = s.post("/custom-fields", &d);
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+}
+
+#[test]
+fn product_values_are_checked_against_the_definitions() {
+    let s = Server::start();
+    define_product_fields(&s);
+    let fields = json!({"note": "fragile", "weight": "12.345", "launch": "2026-02-28",
+        "tier": "gold", "colors": ["red", "blue"], "tags": ["a", "b"], "vip": true});
+    let r = s.post(
+        "/catalogue/products",
+        &json!({"type": "product", "name": "Box", "customFields": fields}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["customFields"], fields);
+    // A JSON number is a number too.
+    let r = s.post(
+        "/catalogue/products",
+        &json!({"type": "product", "name": "Box 2",
+            "customFields": {"tier": "silver", "weight": 1.5}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    let r = s.post(
+        "/catalogue/products",
+        &json!({"type": "product", "name": "Bad", "customFields": {
+            "note": 5, "weight": "1,5", "launch": "2026-02-30", "tier": "bronze",
+            "colors": ["red", "green"], "tags": "a", "vip": "yes", "unknown": 1}}),
+    );
+    assert_problem(&r, 422);
+    let mut paths = r.violation_paths();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["colors", "launch", "note", "tags", "tier", "unknown", "vip", "weight"]
+            .map(|k| format!("customFields.{k}"))
+    );
+    let code = |path: &str| {
+        r.body["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["propertyPath"] == path)
+            .map(|v| v["code"].clone())
+            .unwrap()
+    };
+    assert_eq!(code("customFields.unknown"), "unknown_field");
+    assert_eq!(code("customFields.tier"), "invalid_choice");
+    assert_eq!(code("customFields.launch"), "invalid_date");
+}
+
+#[test]
+fn required_fields_apply_on_create_and_deleted_fields_are_refused() {
+    let s = Server::start();
+    define_product_fields(&s);
+    let r = s.post(
+        "/catalogue/products",
+        &json!({"type": "product", "name": "No tier"}),
+    );
+    assert_problem(&r, 422);
+    assert_eq!(r.violation_paths(), vec!["customFields.tier"]);
+    assert_eq!(r.body["violations"][0]["code"], "not_blank");
+
+    // Definitions of customers do not apply to products, nor another tenant's definitions.
+    s.post(
+        "/custom-fields",
+        &json!({"entity": "customer", "name": "crm", "label": "CRM", "type": "text"}),
+    );
+    let r = s.post(
+        "/catalogue/products",
+        &json!({"type": "product", "name": "X", "customFields": {"tier": "gold", "crm": "1"}}),
+    );
+    assert_eq!(r.violation_paths(), vec!["customFields.crm"]);
+    let (_, other) = s.new_tenant("Other", "other@example.com");
+    let r = s.send_as(
+        &other,
+        "POST",
+        "/catalogue/products",
+        Some(&json!({"type": "product", "name": "X", "customFields": {"tier": "gold"}})),
+    );
+    assert_eq!(r.violation_paths(), vec!["customFields.tier"]);
+
+    // Once deleted, a field can no longer be written.
+    let list = s.get("/custom-fields?entity=product&limit=100").body;
+    let vip = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "vip")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(s.delete(&format!("/custom-fields/{vip}")).status, 204);
+    let r = s.post(
+        "/catalogue/products",
+        &json!({"type": "product", "name": "X", "customFields": {"tier": "gold", "vip": true}}),
+    );
+    assert_eq!(r.violation_paths(), vec!["customFields.vip"]);
+}
