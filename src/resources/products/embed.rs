@@ -10,10 +10,12 @@ use crate::resources::units::model::Locale;
 use rusqlite::{named_params, Connection, OptionalExtension, Row};
 use std::collections::HashMap;
 
+/// The `products` columns in the order `raw` reads them.
 pub const COLUMNS: &str = "id, type, name, description, internal_name, number, measurement_id,
                        tax_group_id, invoice_visibility, cost_centre_id, is_archived,
                        custom_fields, created_at, updated_at";
 
+/// One `products` row as stored (custom fields still JSON text).
 pub struct RawProduct {
     pub id: String,
     pub kind: String,
@@ -90,6 +92,7 @@ pub fn family_refs(conn: &Connection, product_id: &str) -> ApiResult<Vec<FamilyR
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// The read shape of one row; `embeds` carries lookups over from earlier rows of the page.
 pub fn assemble(
     conn: &Connection,
     tenant: &str,
