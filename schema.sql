@@ -277,7 +277,51 @@ CREATE TABLE product_family_products (
 ) WITHOUT ROWID;
 CREATE INDEX product_family_products_family ON product_family_products (family_id);
 
--- Price plans (src/resources/price_plans)
+-- Price plans (src/resources/price_plans). Unit prices, amounts and percentages are exact
+-- decimal TEXT (DESIGN §5); the CHECKs keep each type's price shape consistent.
+CREATE TABLE price_plans (
+    id                      TEXT PRIMARY KEY,
+    tenant_id               TEXT NOT NULL REFERENCES tenants(id),
+    product_id              TEXT NOT NULL REFERENCES products(id),
+    customer_id             TEXT REFERENCES customers(id),
+    internal_name           TEXT,
+    type                    TEXT NOT NULL CHECK (type IN ('flat_fee', 'per_unit', 'tiered', 'volume', 'stair_step', 'percentage')),
+    status                  TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'archived')),
+    currency_code           TEXT NOT NULL,
+    billing_interval        TEXT, -- '<n><D|W|M|Y>'; NULL for one-time charges
+    amount                  TEXT, -- flat_fee, per_unit
+    percentage              TEXT, -- percentage
+    pay_in_advance          INTEGER NOT NULL DEFAULT 1 CHECK (pay_in_advance IN (0, 1)),
+    pro_rata                INTEGER NOT NULL DEFAULT 1 CHECK (pro_rata IN (0, 1)),
+    free_units              INTEGER NOT NULL DEFAULT 0 CHECK (free_units >= 0),
+    apply_trial             INTEGER NOT NULL DEFAULT 1 CHECK (apply_trial IN (0, 1)),
+    trial_days              INTEGER NOT NULL DEFAULT 0 CHECK (trial_days >= 0),
+    show_price_per_interval TEXT,
+    sales_channel           TEXT, -- JSON object
+    charge_id               TEXT REFERENCES products(id),
+    product_set_option_id   TEXT,
+    -- Sticky: set by whatever first references the plan for billing (subscriptions call
+    -- price_plans::store::mark_in_use). Once billed, the amounts must stay as invoiced.
+    in_use                  INTEGER NOT NULL DEFAULT 0 CHECK (in_use IN (0, 1)),
+    created_at              TEXT NOT NULL,
+    updated_at              TEXT NOT NULL,
+    CHECK ((amount IS NOT NULL) = (type IN ('flat_fee', 'per_unit'))),
+    CHECK ((percentage IS NOT NULL) = (type = 'percentage'))
+);
+CREATE INDEX price_plans_tenant ON price_plans (tenant_id, created_at);
+CREATE INDEX price_plans_product ON price_plans (product_id);
+CREATE INDEX price_plans_customer ON price_plans (customer_id) WHERE customer_id IS NOT NULL;
+
+-- Bands of tiered, volume and stair-step plans, replaced as a whole on update.
+CREATE TABLE price_plan_tiers (
+    price_plan_id TEXT NOT NULL REFERENCES price_plans(id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL CHECK (position >= 0),
+    from_quantity INTEGER NOT NULL CHECK (from_quantity >= 1),
+    to_quantity   INTEGER CHECK (to_quantity IS NULL OR to_quantity >= from_quantity),
+    unit_price    TEXT NOT NULL,
+    flat_amount   TEXT NOT NULL,
+    PRIMARY KEY (price_plan_id, position)
+) WITHOUT ROWID;
 
 -- Coupons (src/resources/coupons)
 
