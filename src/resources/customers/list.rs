@@ -105,7 +105,7 @@ pub fn list(
         ))?
         .query_map(all.as_slice(), map)?
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((assemble_page(conn, rows)?, total))
+    Ok((assemble_page(conn, tenant, rows)?, total))
 }
 
 #[cfg(test)]

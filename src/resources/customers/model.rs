@@ -316,19 +316,8 @@ impl CustomerWrite {
             input.check_time_zone("timeZone", &tz);
             tz
         });
+        // Keys and values are checked against the tenant's definitions in write::conflicts.
         let custom_fields = fields::object(input, "customFields");
-        if let Some(map) = &custom_fields {
-            // Reference 03 §7: keys must be defined under /custom-fields first. kontor has no
-            // definitions yet, so every key is unknown; the lookup of definitions (and the value
-            // checks of 03 §7.3) belongs here once that resource exists.
-            for key in map.keys() {
-                input.violation(
-                    &format!("customFields.{key}"),
-                    "This custom field is not defined for customers.",
-                    "unknown_custom_field",
-                );
-            }
-        }
         let customer_group = fields::reference(input, "customerGroup");
         if let Some(Some(_)) = &customer_group {
             // Customer groups have no endpoints in kontor, so no id can name one (README §9:

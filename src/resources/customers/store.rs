@@ -2,6 +2,7 @@
 //! customers in four), status changes, and the uniqueness checks behind the 422s.
 
 use super::model::{ContactPerson, Customer, CustomerRow};
+use crate::domain::custom_fields::{self, Entity};
 use crate::domain::time;
 use crate::error::{ApiError, ApiResult};
 use crate::resources::{customer_addresses, customer_emails};
@@ -83,7 +84,10 @@ pub fn row(conn: &Connection, tenant: &str, id: &str) -> ApiResult<CustomerRow> 
 
 /// The read model of one customer: row, addresses, e-mail addresses (three cached queries).
 pub fn get(conn: &Connection, tenant: &str, id: &str) -> ApiResult<Customer> {
-    let (row, contact) = load(conn, tenant, id)?;
+    let (mut row, contact) = load(conn, tenant, id)?;
+    // Values of deleted definitions stay stored but are hidden (reference 03 §7.4); an empty
+    // map costs no query.
+    row.custom_fields = custom_fields::visible(conn, tenant, Entity::Customer, &row.custom_fields)?;
     let addresses = customer_addresses::store::for_customer(conn, &row.id)?;
     let emails = customer_emails::store::for_customer(conn, &row.id)?;
     Ok(Customer::assemble(row, contact, addresses, emails))
@@ -183,10 +187,23 @@ pub fn set_payment_method(
 
 /// Deletes the customer; addresses, e-mail addresses and settings go with it (ON DELETE
 /// CASCADE). Its customer number and DATEV id stay in `issued_numbers`, so neither is reissued.
+/// A row elsewhere that still references the customer without cascading (e.g. a
+/// customer-specific price plan) makes SQLite refuse the delete: that is a 409, not a 500.
 pub fn delete(conn: &Connection, tenant: &str, id: &str) -> ApiResult<()> {
-    conn.prepare_cached("DELETE FROM customers WHERE id = :id AND tenant_id = :tenant")?
-        .execute(named_params! {":id": id, ":tenant": tenant})?;
-    Ok(())
+    let result = conn
+        .prepare_cached("DELETE FROM customers WHERE id = :id AND tenant_id = :tenant")?
+        .execute(named_params! {":id": id, ":tenant": tenant});
+    match result {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
+            Err(ApiError::Conflict(
+                "The customer is still referenced by other records; archive it instead.".into(),
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// True when another customer of the tenant has `email` as its login e-mail (ignoring case).
@@ -237,10 +254,21 @@ pub fn account_exists(conn: &Connection, tenant: &str, id: &str) -> ApiResult<bo
 /// Read models for the rows of one list page: addresses and e-mails in one query each.
 pub(super) fn assemble_page(
     conn: &Connection,
-    rows: Vec<(CustomerRow, Option<ContactPerson>)>,
+    tenant: &str,
+    mut rows: Vec<(CustomerRow, Option<ContactPerson>)>,
 ) -> ApiResult<Vec<Customer>> {
     if rows.is_empty() {
         return Ok(Vec::new());
+    }
+    // One definitions lookup for the page: ask which of all keys used on it are visible.
+    let used: Map<String, Value> = rows
+        .iter()
+        .flat_map(|(r, _)| r.custom_fields.keys())
+        .map(|k| (k.clone(), Value::Null))
+        .collect();
+    let visible = custom_fields::visible(conn, tenant, Entity::Customer, &used)?;
+    for (row, _) in &mut rows {
+        row.custom_fields.retain(|k, _| visible.contains_key(k));
     }
     let ids = Value::from(rows.iter().map(|(r, _)| r.id.clone()).collect::<Vec<_>>()).to_string();
     let mut addresses: HashMap<String, Vec<_>> = HashMap::new();

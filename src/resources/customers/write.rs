@@ -3,11 +3,13 @@
 
 use super::model::{Customer, CustomerRow, CustomerWrite, DEFAULT_COUNTRY};
 use super::store;
+use crate::domain::custom_fields::{self, Entity};
 use crate::domain::{ids::new_id, numbering, settings, time};
 use crate::error::{ApiError, ApiResult, Violation};
 use crate::resources::customer_addresses::{model::Address, store as addresses};
 use crate::resources::customer_emails::{model::EmailAddress, store as emails};
 use rusqlite::Connection;
+use serde_json::{Map, Value};
 
 const CUSTOMER_RANGE: &str = "customer";
 const DATEV_RANGE: &str = "datev_debtor";
@@ -64,6 +66,21 @@ pub fn conflicts(
                 "not_unique",
             ));
         }
+    }
+    // A create stores the whole map (empty without the key), so required fields are checked;
+    // a PUT without `customFields` keeps the stored map and has nothing to check.
+    let custom_fields = match (&req.custom_fields, current) {
+        (Some(map), _) => Some(map.clone()),
+        (None, None) => Some(Map::new()),
+        (None, Some(_)) => None,
+    };
+    if let Some(map) = custom_fields {
+        out.extend(custom_fields::validate(
+            conn,
+            tenant,
+            Entity::Customer,
+            &map,
+        )?);
     }
     if let Some(Some(person)) = &req.contact_person {
         if !store::account_exists(conn, tenant, person)? {
@@ -124,7 +141,22 @@ pub fn update(
     mut row: CustomerRow,
     req: &CustomerWrite,
 ) -> ApiResult<Customer> {
+    // Values of deleted definitions are hidden, not dropped (reference 03 §7.4): a new map
+    // replaces only the visible ones.
+    let hidden: Map<String, Value> = match &req.custom_fields {
+        Some(_) => {
+            let visible =
+                custom_fields::visible(conn, tenant, Entity::Customer, &row.custom_fields)?;
+            row.custom_fields
+                .iter()
+                .filter(|(k, _)| !visible.contains_key(*k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        }
+        None => Map::new(),
+    };
     req.apply(&mut row);
+    row.custom_fields.extend(hidden);
     if let Some(code) = req.currency_code.as_deref() {
         row.currency_code = currency(conn, tenant, code)?;
     }
