@@ -1,0 +1,231 @@
+//! The `POST /media` body: `multipart/form-data` with a `file` part and an optional
+//! `isPrivate` part (reference 03 §4.2), read from the bytes the pipeline already holds.
+
+use crate::error::{ApiError, ApiResult, Violation};
+use multipart::server::Multipart;
+use std::io::{Cursor, Read};
+
+/// Longest accepted file name, in characters.
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+
+/// A parsed upload; the type is not checked yet (see `filetype::detect`).
+#[derive(Debug)]
+pub struct Upload {
+    pub file_name: String,
+    /// Lowercase, without the dot; empty when the name has none.
+    pub extension: String,
+    pub bytes: Vec<u8>,
+    pub is_private: bool,
+}
+
+/// Parses the body. Malformed multipart: 400. A file over `max_file` bytes: 413 at once.
+/// Missing `file`, a part without a file name, a bad `isPrivate` or an unknown part: 422 naming
+/// each of them.
+pub fn parse(content_type: &str, body: &[u8], max_file: usize) -> ApiResult<Upload> {
+    let boundary = boundary(content_type).ok_or_else(|| {
+        ApiError::BadRequest("The multipart/form-data Content-Type needs a boundary.".into())
+    })?;
+    let malformed =
+        |e: std::io::Error| ApiError::BadRequest(format!("Malformed multipart body: {e}."));
+    let mut form = Multipart::with_body(Cursor::new(body), boundary);
+    let mut violations = Vec::new();
+    let mut file: Option<(Option<String>, Vec<u8>)> = None;
+    let mut is_private = true;
+    while let Some(mut part) = form.read_entry().map_err(malformed)? {
+        let name = part.headers.name.to_string();
+        match name.as_str() {
+            "file" if file.is_some() => violations.push(Violation::new(
+                "file",
+                "Send exactly one file per upload.",
+                "too_many",
+            )),
+            "file" => {
+                let mut bytes = Vec::new();
+                // One byte over the limit is enough to know it is too large.
+                (&mut part.data)
+                    .take(max_file as u64 + 1)
+                    .read_to_end(&mut bytes)
+                    .map_err(malformed)?;
+                if bytes.len() > max_file {
+                    return Err(ApiError::PayloadTooLarge(max_file));
+                }
+                file = Some((part.headers.filename.clone(), bytes));
+            }
+            "isPrivate" => {
+                let mut text = String::new();
+                // A boolean is short; a long or non-UTF-8 value is simply not a boolean.
+                let read = (&mut part.data).take(16).read_to_string(&mut text);
+                match (read.is_ok(), text.trim()) {
+                    (true, "true" | "1") => is_private = true,
+                    (true, "false" | "0") => is_private = false,
+                    _ => violations.push(Violation::new(
+                        "isPrivate",
+                        "This value should be true or false.",
+                        "invalid_type",
+                    )),
+                }
+            }
+            _ => violations.push(Violation::new(
+                name,
+                "This part is not allowed; send 'file' and optionally 'isPrivate'.",
+                "unknown_field",
+            )),
+        }
+    }
+    let upload = match file {
+        None => {
+            violations.push(Violation::new(
+                "file",
+                "A part named 'file' with the file is required.",
+                "not_blank",
+            ));
+            None
+        }
+        Some((name, bytes)) => match file_name(name.as_deref()) {
+            Err((message, code)) => {
+                violations.push(Violation::new("file", message, code));
+                None
+            }
+            Ok(_) if bytes.is_empty() => {
+                violations.push(Violation::new("file", "The file is empty.", "empty_file"));
+                None
+            }
+            Ok(file_name) => Some((file_name, bytes)),
+        },
+    };
+    if !violations.is_empty() {
+        return Err(ApiError::Validation(violations));
+    }
+    let (file_name, bytes) = upload.ok_or_else(|| ApiError::Internal("upload lost".into()))?;
+    let extension = file_name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .unwrap_or_default();
+    Ok(Upload {
+        file_name,
+        extension,
+        bytes,
+        is_private,
+    })
+}
+
+/// The `boundary` parameter of a `multipart/form-data` Content-Type, quotes removed.
+fn boundary(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        if !key.trim().eq_ignore_ascii_case("boundary") {
+            return None;
+        }
+        let value = value.trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(value);
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// The name a client sent, reduced to its last path segment (some browsers send the full
+/// local path) and without control characters, so it is safe to store and to send back.
+fn file_name(sent: Option<&str>) -> Result<String, (String, &'static str)> {
+    let Some(sent) = sent else {
+        return Err((
+            "The 'file' part needs a file name (Content-Disposition filename).".into(),
+            "missing_filename",
+        ));
+    };
+    let last = sent.rsplit(['/', '\\']).next().unwrap_or(sent);
+    let name: String = last.chars().filter(|c| !c.is_control()).collect();
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        return Err(("The file name is empty.".into(), "missing_filename"));
+    }
+    if name.chars().count() > MAX_FILE_NAME_CHARS {
+        return Err((
+            format!("The file name may have at most {MAX_FILE_NAME_CHARS} characters."),
+            "too_long",
+        ));
+    }
+    Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CT: &str = "multipart/form-data; boundary=XyZ";
+
+    fn body(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, file_name, data) in parts {
+            out.extend_from_slice(b"--XyZ\r\n");
+            let disposition = match file_name {
+                Some(f) => {
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n")
+                }
+                None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n"),
+            };
+            out.extend_from_slice(disposition.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(data);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"--XyZ--\r\n");
+        out
+    }
+
+    fn paths(err: ApiError) -> Vec<String> {
+        match err {
+            ApiError::Validation(v) => v.into_iter().map(|v| v.property_path).collect(),
+            other => panic!("expected 422, got {other}"),
+        }
+    }
+
+    #[test]
+    fn reads_file_name_bytes_and_flag() {
+        let b = body(&[
+            ("isPrivate", None, b"false"),
+            (
+                "file",
+                Some("C:\\Users\\me\\Logo.PNG"),
+                b"\x89PNG\r\n\x1a\n\r\n--X",
+            ),
+        ]);
+        let u = parse(CT, &b, 100).unwrap();
+        assert_eq!(u.file_name, "Logo.PNG");
+        assert_eq!(u.extension, "png");
+        assert_eq!(u.bytes, b"\x89PNG\r\n\x1a\n\r\n--X");
+        assert!(!u.is_private);
+        let u = parse(
+            "multipart/form-data; boundary=\"XyZ\"",
+            &body(&[("file", Some("a"), b"x")]),
+            100,
+        )
+        .unwrap();
+        assert!(u.is_private, "private by default");
+        assert_eq!(u.extension, "");
+    }
+
+    #[test]
+    fn violations_and_limits() {
+        let b = body(&[("isPrivate", None, b"maybe"), ("other", None, b"x")]);
+        assert_eq!(
+            paths(parse(CT, &b, 100).unwrap_err()),
+            vec!["isPrivate", "other", "file"]
+        );
+        let b = body(&[("file", None, b"x")]);
+        assert_eq!(paths(parse(CT, &b, 100).unwrap_err()), vec!["file"]);
+        let b = body(&[("file", Some("a.txt"), b"")]);
+        assert_eq!(paths(parse(CT, &b, 100).unwrap_err()), vec!["file"]);
+        let b = body(&[("file", Some("a.txt"), b"x"), ("file", Some("b.txt"), b"y")]);
+        assert_eq!(paths(parse(CT, &b, 100).unwrap_err()), vec!["file"]);
+        let b = body(&[("file", Some("a.txt"), &[b'x'; 101])]);
+        assert_eq!(parse(CT, &b, 100).unwrap_err().status(), 413);
+        assert!(parse(CT, &body(&[("file", Some("a.txt"), &[b'x'; 100])]), 100).is_ok());
+        assert_eq!(
+            parse("multipart/form-data", &b, 100).unwrap_err().status(),
+            400
+        );
+        assert_eq!(parse(CT, b"garbage", 100).unwrap_err().status(), 400);
+    }
+}
