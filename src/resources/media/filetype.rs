@@ -138,7 +138,7 @@ pub fn content_disposition(file_name: &str) -> String {
     let fallback: String = file_name
         .chars()
         .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+            if c == ' ' || (c.is_ascii_graphic() && c != '"' && c != '\\') {
                 c
             } else {
                 '_'

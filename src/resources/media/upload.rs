@@ -93,10 +93,9 @@ pub fn parse(content_type: &str, body: &[u8], max_file: usize) -> ApiResult<Uplo
             Ok(file_name) => Some((file_name, bytes)),
         },
     };
-    if !violations.is_empty() {
+    let Some((file_name, bytes)) = upload.filter(|_| violations.is_empty()) else {
         return Err(ApiError::Validation(violations));
-    }
-    let (file_name, bytes) = upload.ok_or_else(|| ApiError::Internal("upload lost".into()))?;
+    };
     let extension = file_name
         .rsplit_once('.')
         .map(|(_, ext)| ext.to_ascii_lowercase())
