@@ -323,7 +323,55 @@ CREATE TABLE price_plan_tiers (
     PRIMARY KEY (price_plan_id, position)
 ) WITHOUT ROWID;
 
--- Coupons (src/resources/coupons)
+-- Coupons (src/resources/coupons). Deleting a coupon only sets deleted_at: discounts already
+-- applied keep running on its terms and redemptions keep their reference (10 §6.5); a deleted
+-- coupon's code may be used again.
+CREATE TABLE coupons (
+    id                           TEXT PRIMARY KEY,
+    tenant_id                    TEXT NOT NULL REFERENCES tenants(id),
+    code                         TEXT NOT NULL COLLATE NOCASE CHECK (length(code) BETWEEN 1 AND 255),
+    name                         TEXT NOT NULL,
+    type                         TEXT NOT NULL CHECK (type IN ('percentage', 'fixed_amount')),
+    percentage                   TEXT, -- exact decimal percent, 0 < x <= 100
+    fixed_amount                 TEXT, -- exact decimal in currency_code, > 0
+    currency_code                TEXT,
+    frequency                    TEXT NOT NULL CHECK (frequency IN ('once', 'limited', 'lifetime')),
+    frequency_interval           INTEGER CHECK (frequency_interval >= 1),
+    expires_at                   TEXT,
+    max_redemptions              INTEGER CHECK (max_redemptions >= 1),
+    max_redemptions_per_customer INTEGER CHECK (max_redemptions_per_customer >= 1),
+    enabled                      INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    deleted_at                   TEXT,
+    created_at                   TEXT NOT NULL,
+    updated_at                   TEXT NOT NULL,
+    CHECK ((type = 'percentage') = (percentage IS NOT NULL)),
+    CHECK ((type = 'fixed_amount') = (fixed_amount IS NOT NULL AND currency_code IS NOT NULL)),
+    CHECK ((frequency = 'limited') = (frequency_interval IS NOT NULL))
+);
+-- Codes are what customers type: unique per tenant regardless of case, among live coupons.
+CREATE UNIQUE INDEX coupons_code ON coupons (tenant_id, code) WHERE deleted_at IS NULL;
+CREATE INDEX coupons_tenant ON coupons (tenant_id, created_at);
+
+CREATE TABLE coupon_products (
+    coupon_id  TEXT NOT NULL REFERENCES coupons(id) ON DELETE CASCADE,
+    product_id TEXT NOT NULL REFERENCES products(id),
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    position   INTEGER NOT NULL, -- order as sent
+    PRIMARY KEY (coupon_id, product_id)
+) WITHOUT ROWID;
+CREATE INDEX coupon_products_product ON coupon_products (product_id);
+
+-- One row per redemption; counts enforce maxRedemptions and maxRedemptionsPerCustomer.
+-- A deleted customer's redemptions still count towards the coupon's total.
+CREATE TABLE coupon_redemptions (
+    id              TEXT PRIMARY KEY,
+    tenant_id       TEXT NOT NULL REFERENCES tenants(id),
+    coupon_id       TEXT NOT NULL REFERENCES coupons(id),
+    customer_id     TEXT REFERENCES customers(id) ON DELETE SET NULL,
+    subscription_id TEXT, -- set by the redeeming subscription, checkout or portal flow
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX coupon_redemptions_coupon ON coupon_redemptions (coupon_id, customer_id);
 
 -- Custom fields (src/resources/custom_fields). Definitions only: values live in the owner's
 -- `custom_fields` JSON column. `name` is the key there, unique per tenant and entity.

@@ -1,6 +1,7 @@
 //! Pure business rules shared by resources: time, validation, numbering, settings, permissions.
 
 pub mod custom_fields;
+pub mod discount;
 pub mod exact;
 pub mod ids;
 pub mod money;
