@@ -139,7 +139,7 @@ pub fn run(plan: &PricePlan, mut input: Input) -> ApiResult<CalculationView> {
         chargeable_quantity: calc.chargeable.to_string(),
         lines,
         period,
-        net_amount_exact: exact.normalize().to_string(),
+        net_amount_exact: exact_text(exact, currency),
         net_amount: Money::total(rounded, currency).ok_or_else(too_large)?,
     })
 }
@@ -150,6 +150,15 @@ fn too_large() -> ApiError {
         "The amount for this quantity is too large to compute.",
         "too_large",
     )
+}
+
+/// The exact amount without trailing zeros beyond the minor unit: "480.00", "3086.4175".
+fn exact_text(value: Decimal, currency: Currency) -> String {
+    let mut v = value.normalize();
+    if v.scale() < currency.minor_digits {
+        v.rescale(currency.minor_digits);
+    }
+    v.to_string()
 }
 
 /// An exact value as Money with as many fractional digits as it has (at most 10); beyond 10

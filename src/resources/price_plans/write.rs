@@ -113,7 +113,7 @@ impl PlanRequest {
             (Some((_, kind)), Some(Some(_))) if kind == "charge" => input.violation(
                 "billingInterval",
                 "One-time charge products have no billing interval; this value must be null.",
-                "not_null_allowed",
+                "must_be_null",
             ),
             (Some((_, kind)), Some(None)) if kind != "charge" => input.violation(
                 "billingInterval",

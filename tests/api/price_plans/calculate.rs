@@ -58,6 +58,7 @@ fn the_guides_worked_examples() {
     let id = plan(&s, json!({"type": "tiered", "tiers": guide_tiers()}));
     let c = calc(&s, &id, json!({"quantity": 60}));
     assert_eq!(c["netAmount"], money(48000, 2));
+    assert_eq!(c["netAmountExact"], "480.00");
     assert_eq!(
         lines(&c),
         [
