@@ -94,7 +94,7 @@ CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);
 
 -- Side effects (webhooks, e-mails) written in the same transaction as the change.
 CREATE TABLE outbox (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           INTEGER PRIMARY KEY, -- delivery order; rows are never deleted, so never reused
     event_id     TEXT NOT NULL UNIQUE,
     tenant_id    TEXT NOT NULL REFERENCES tenants(id),
     event_type   TEXT NOT NULL,

@@ -1,41 +1,66 @@
-//! THE request pipeline, read top to bottom: log -> route -> body limits -> authenticate ->
-//! transaction -> idempotency -> handler -> commit or roll back -> error to problem+json.
+//! THE request pipeline, read top to bottom: log -> route -> body limits -> transaction ->
+//! authenticate -> idempotency -> handler -> commit or roll back -> error to problem+json.
+//!
+//! Reads run on the HTTP thread in a deferred transaction of a pooled connection. Writes run on
+//! the writer thread (`db::writer`), each in its own savepoint of a group-committed
+//! `BEGIN IMMEDIATE` transaction: the request still commits only when its handler succeeded, and
+//! its reply leaves only after the commit.
 
 use crate::auth::{self, Principal};
 use crate::config::Config;
+use crate::db::writer::Writer;
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::Query;
-use crate::http::{idempotency, Access, Ctx, Method, Reply, Route};
-use crate::routes;
-use rusqlite::TransactionBehavior;
+use crate::http::{idempotency, Access, Ctx, Handler, Method, Reply, Route};
+use crate::routes::{self, Params};
+use rusqlite::{Connection, TransactionBehavior};
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Everything a request needs, shared by all HTTP threads.
 pub struct App {
     pub pool: Pool,
-    pub config: Config,
+    pub config: Arc<Config>,
     pub routes: Vec<Route>,
-    /// Serializes this process's writers before `BEGIN IMMEDIATE`. SQLite lets one writer in at
-    /// a time anyway; waiting here wakes the next writer at once, where SQLite's busy handler
-    /// would poll with sleeps of up to 100 ms. Other processes (CLI commands) still meet the
-    /// busy timeout.
-    pub write_lock: Mutex<()>,
+    pub writer: Writer<Reply>,
+}
+
+/// One request, parsed and routed, owning everything its handler will see. It can move to the
+/// writer thread.
+struct Prepared {
+    handler: Handler,
+    access: Access,
+    params: Params,
+    query: Query,
+    body: Vec<u8>,
+    content_type: String,
+    base_url: String,
+    authorization: Option<String>,
+    /// `(key, request hash)` of a POST that carries an `Idempotency-Key`.
+    idempotency: Option<(String, String)>,
+    config: Arc<Config>,
 }
 
 impl App {
-    /// Opens the database (creating the schema if needed) and builds the route table.
+    /// Opens the database (creating the schema if needed), starts the writer thread and builds
+    /// the route table.
     pub fn open(config: Config) -> Result<Arc<App>, String> {
+        Self::with_routes(config, routes::all()).map(Arc::new)
+    }
+
+    /// An app over an explicit route table (tests use it to mount special handlers).
+    pub fn with_routes(config: Config, routes: Vec<Route>) -> Result<App, String> {
         let pool = crate::db::open_pool(&config.db, config.threads as u32 + 2)?;
-        Ok(Arc::new(App {
+        let writer = Writer::start(&config.db)?;
+        Ok(App {
             pool,
-            config,
-            routes: routes::all(),
-            write_lock: Mutex::new(()),
-        }))
+            config: Arc::new(config),
+            routes,
+            writer,
+        })
     }
 
     /// Answers one HTTP request. Never panics: a panic in a handler becomes a JSON 500.
@@ -69,63 +94,75 @@ impl App {
         let path = req.url();
         let (route, params) = routes::find(&self.routes, method, &path)?;
         let body = read_body(req, route, self.config.body_limit)?;
-        let query = Query::parse(req.raw_query_string());
-
-        // Declared before the transaction so it is released after commit or rollback.
-        let _writer = method.writes().then(|| {
-            self.write_lock
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-        });
-        let mut conn = self.pool.get()?;
-        let behavior = if method.writes() {
-            TransactionBehavior::Immediate
-        } else {
-            TransactionBehavior::Deferred
-        };
-        let tx = conn.transaction_with_behavior(behavior)?;
-
-        let principal = match route.access {
-            Access::Public => Principal::anonymous(),
-            _ => auth::authenticate(&tx, req.header("Authorization"))?,
-        };
-        principal.authorize(route.access)?;
+        let writes = method.writes() && !route.read_only;
 
         let idempotency = match req.header("Idempotency-Key") {
-            Some(key) if method == Method::Post && route.access != Access::Public => {
+            Some(key) if writes && method == Method::Post && route.access != Access::Public => {
                 if key.is_empty() || key.len() > 255 {
                     return Err(ApiError::BadRequest(
                         "The Idempotency-Key header must have 1 to 255 characters.".into(),
                     ));
                 }
                 let hash = idempotency::request_hash(req.method(), &path, &body);
-                if let Some(stored) = idempotency::lookup(&tx, &principal.tenant_id, key, &hash)? {
-                    return Ok(stored);
-                }
-                Some((key, hash))
+                Some((key.to_string(), hash))
             }
             _ => None,
         };
-
-        let reply = {
-            let ctx = Ctx {
-                principal: &principal,
-                tx: &tx,
-                params,
-                query,
-                body: &body,
-                content_type: req.header("Content-Type").unwrap_or("").to_string(),
-                base_url: format!("http://{}", req.header("Host").unwrap_or("localhost")),
-                config: &self.config,
-            };
-            (route.handler)(&ctx)?
+        let prepared = Prepared {
+            handler: route.handler,
+            access: route.access,
+            params,
+            query: Query::parse(req.raw_query_string()),
+            body,
+            content_type: req.header("Content-Type").unwrap_or("").to_string(),
+            base_url: format!("http://{}", req.header("Host").unwrap_or("localhost")),
+            authorization: req.header("Authorization").map(str::to_string),
+            idempotency,
+            config: self.config.clone(),
         };
-        if let Some((key, hash)) = idempotency {
-            idempotency::store(&tx, &principal.tenant_id, key, &hash, &reply)?;
+
+        if writes {
+            self.writer
+                .write(Box::new(move |conn: &Connection| execute(conn, prepared)))
+        } else {
+            let mut conn = self.pool.get()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let reply = execute(&tx, prepared)?;
+            tx.commit()?;
+            Ok(reply)
         }
-        tx.commit()?;
-        Ok(reply)
     }
+}
+
+/// Authenticates, authorizes, replays or records the idempotency key, and runs the handler,
+/// all inside the request's transaction (or savepoint) on `conn`.
+fn execute(conn: &Connection, request: Prepared) -> ApiResult<Reply> {
+    let principal = match request.access {
+        Access::Public => Principal::anonymous(),
+        _ => auth::authenticate(conn, request.authorization.as_deref())?,
+    };
+    principal.authorize(request.access)?;
+
+    if let Some((key, hash)) = &request.idempotency {
+        if let Some(stored) = idempotency::lookup(conn, &principal.tenant_id, key, hash)? {
+            return Ok(stored);
+        }
+    }
+    let ctx = Ctx {
+        principal: &principal,
+        tx: conn,
+        params: request.params,
+        query: request.query,
+        body: &request.body,
+        content_type: request.content_type,
+        base_url: request.base_url,
+        config: &request.config,
+    };
+    let reply = (request.handler)(&ctx)?;
+    if let Some((key, hash)) = &request.idempotency {
+        idempotency::store(conn, &principal.tenant_id, key, hash, &reply)?;
+    }
+    Ok(reply)
 }
 
 /// Reads the body up to the limit (413 beyond) and checks its media type (415).
@@ -194,6 +231,7 @@ pub fn start(
     let bind = app.config.bind.clone();
     let server = rouille::Server::new(bind.as_str(), move |req| app.handle(req))
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    crate::http::tcp::disable_nagle_on_listener(server.server_addr());
     Ok(server.pool_size(threads))
 }
 
@@ -221,7 +259,7 @@ mod tests {
             log_requests: false,
             ..Config::default()
         };
-        let pool = crate::db::open_pool(&config.db, 2).unwrap();
+        // open_pool creates the schema before the writer opens the file.
         let routes = vec![
             get("/panic", Access::Public, "panics", panics),
             post(
@@ -231,16 +269,7 @@ mod tests {
                 writes_then_fails,
             ),
         ];
-        let write_lock = Mutex::new(());
-        (
-            dir,
-            App {
-                pool,
-                config,
-                routes,
-                write_lock,
-            },
-        )
+        (dir, App::with_routes(config, routes).unwrap())
     }
 
     fn body(response: rouille::Response) -> (u16, String, serde_json::Value) {

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use kontor::config::Config;
 use kontor::{app, bootstrap, db};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -95,7 +95,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn open_migrated(path: &PathBuf) -> Result<rusqlite::Connection, String> {
+fn open_migrated(path: &Path) -> Result<rusqlite::Connection, String> {
     let conn = db::open(path)?;
     db::migrate(&conn)?;
     Ok(conn)

@@ -5,6 +5,8 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
+pub mod writer;
+
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<SqliteConnectionManager>;
 
@@ -40,6 +42,9 @@ pub fn open_pool(path: &Path, size: u32) -> Result<Pool, String> {
         .with_init(|c| configure(c));
     r2d2::Pool::builder()
         .max_size(size)
+        // A SQLite connection does not go stale; checking each one out with a query costs a
+        // round through SQLite on every request.
+        .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))
@@ -99,7 +104,9 @@ mod tests {
     fn migrating_twice_is_harmless() {
         let conn = memory();
         migrate(&conn).unwrap();
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, SCHEMA_VERSION);
     }
 }

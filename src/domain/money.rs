@@ -80,8 +80,7 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, DecimalError> {
     let digits = s.strip_prefix('-').unwrap_or(s);
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let plain = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !plain(int) || !plain(frac) || (digits.contains('.') && frac.is_empty())
-    {
+    if int.is_empty() || !plain(int) || !plain(frac) || (digits.contains('.') && frac.is_empty()) {
         return Err(DecimalError::NotANumber);
     }
     if frac.len() > MAX_FRACTION_DIGITS as usize {
@@ -147,8 +146,13 @@ mod tests {
         assert_eq!(parse_decimal("9.99"), Ok(dec!(9.99)));
         assert_eq!(parse_decimal("-0.5"), Ok(dec!(-0.5)));
         assert_eq!(parse_decimal("0.0000000001"), Ok(dec!(0.0000000001)));
-        assert_eq!(parse_decimal("0.00000000001"), Err(DecimalError::TooPrecise));
-        for bad in ["", "abc", "1,5", "1e3", " 1", "1.", ".5", "+1", "--1", "NaN"] {
+        assert_eq!(
+            parse_decimal("0.00000000001"),
+            Err(DecimalError::TooPrecise)
+        );
+        for bad in [
+            "", "abc", "1,5", "1e3", " 1", "1.", ".5", "+1", "--1", "NaN",
+        ] {
             assert_eq!(parse_decimal(bad), Err(DecimalError::NotANumber), "{bad:?}");
         }
     }
@@ -177,6 +181,9 @@ mod tests {
             serde_json::to_value(Money::from_minor(1190, eur())).unwrap(),
             serde_json::json!({"amount": 1190, "currencyCode": "EUR", "precision": 2})
         );
-        assert_eq!(Money::unit_price(dec!(0.0025), eur()).unwrap().value(), dec!(0.0025));
+        assert_eq!(
+            Money::unit_price(dec!(0.0025), eur()).unwrap().value(),
+            dec!(0.0025)
+        );
     }
 }

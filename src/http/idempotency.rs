@@ -3,7 +3,7 @@
 use super::Reply;
 use crate::error::{ApiError, ApiResult};
 use chrono::{Duration, Utc};
-use rusqlite::{named_params, OptionalExtension, Transaction};
+use rusqlite::{named_params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 /// How long a stored response is replayed.
@@ -25,7 +25,7 @@ fn cutoff() -> String {
 }
 
 /// The stored reply for this key, if any; 409 when the key was used for another request.
-pub fn lookup(tx: &Transaction, tenant: &str, key: &str, hash: &str) -> ApiResult<Option<Reply>> {
+pub fn lookup(tx: &Connection, tenant: &str, key: &str, hash: &str) -> ApiResult<Option<Reply>> {
     let row = tx
         .prepare_cached(
             "SELECT request_hash, status, content_type, body FROM idempotency_keys
@@ -62,13 +62,7 @@ pub fn lookup(tx: &Transaction, tenant: &str, key: &str, hash: &str) -> ApiResul
 }
 
 /// Stores a successful reply in the request's own transaction, so it exists iff the change does.
-pub fn store(
-    tx: &Transaction,
-    tenant: &str,
-    key: &str,
-    hash: &str,
-    reply: &Reply,
-) -> ApiResult<()> {
+pub fn store(tx: &Connection, tenant: &str, key: &str, hash: &str, reply: &Reply) -> ApiResult<()> {
     // Expired keys of this tenant are dropped on the way; the index on created_at keeps it cheap.
     tx.prepare_cached(
         "DELETE FROM idempotency_keys WHERE tenant_id = :tenant AND created_at < :cutoff",

@@ -312,7 +312,10 @@ mod tests {
     fn decimals_are_strings_with_limited_digits() {
         let mut input =
             Input::parse(br#"{"a":"9.99","b":9.99,"c":"0.00000000001","d":null}"#).unwrap();
-        assert_eq!(input.decimal("a"), Field::Value(rust_decimal::Decimal::new(999, 2)));
+        assert_eq!(
+            input.decimal("a"),
+            Field::Value(rust_decimal::Decimal::new(999, 2))
+        );
         assert_eq!(input.decimal("b"), Field::Absent);
         assert_eq!(input.decimal("c"), Field::Absent);
         assert_eq!(input.decimal("d"), Field::Null);

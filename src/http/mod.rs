@@ -4,6 +4,7 @@ pub mod idempotency;
 pub mod input;
 pub mod list;
 pub mod query;
+pub mod tcp;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -74,6 +75,9 @@ pub struct Route {
     pub status: u16,
     /// The body is `multipart/form-data` (uploads) instead of JSON.
     pub multipart: bool,
+    /// A POST that only computes (e.g. a price calculation): runs like a read, in parallel with
+    /// other reads, and takes no `Idempotency-Key` since it changes nothing.
+    pub read_only: bool,
 }
 
 impl Route {
@@ -93,7 +97,14 @@ impl Route {
             handler,
             status,
             multipart: false,
+            read_only: false,
         }
+    }
+
+    /// Marks a non-GET route that changes nothing.
+    pub fn read_only(mut self) -> Route {
+        self.read_only = true;
+        self
     }
 
     /// Marks a route whose body is `multipart/form-data`.

@@ -34,7 +34,15 @@ fn init_tenant_and_token_commands() {
     let db = dir.path().join("k.db");
     let db_arg = db.to_str().unwrap();
 
-    let (ok, out, _) = kontor(&["init", "--db", db_arg, "--tenant-name", "Acme", "--email", "a@acme.test"]);
+    let (ok, out, _) = kontor(&[
+        "init",
+        "--db",
+        db_arg,
+        "--tenant-name",
+        "Acme",
+        "--email",
+        "a@acme.test",
+    ]);
     assert!(ok);
     let first = token_tenant(&db, &last_line(&out));
 
@@ -42,20 +50,54 @@ fn init_tenant_and_token_commands() {
     assert!(!ok, "init refuses a database that has a tenant");
     assert!(err.contains("already has a tenant"), "{err}");
 
-    let (ok, out, _) = kontor(&["tenant", "create", "--db", db_arg, "--name", "Beta", "--email", "b@beta.test"]);
+    let (ok, out, _) = kontor(&[
+        "tenant",
+        "create",
+        "--db",
+        db_arg,
+        "--name",
+        "Beta",
+        "--email",
+        "b@beta.test",
+    ]);
     assert!(ok);
     let second = token_tenant(&db, &last_line(&out));
     assert_ne!(first, second);
 
-    let (ok, out, _) = kontor(&["token", "create", "--db", db_arg, "--email", "a@acme.test", "--description", "ci"]);
+    let (ok, out, _) = kontor(&[
+        "token",
+        "create",
+        "--db",
+        db_arg,
+        "--email",
+        "a@acme.test",
+        "--description",
+        "ci",
+    ]);
     assert!(ok);
     assert_eq!(token_tenant(&db, &last_line(&out)), first);
 
-    let (ok, _, err) = kontor(&["token", "create", "--db", db_arg, "--email", "nobody@acme.test"]);
+    let (ok, _, err) = kontor(&[
+        "token",
+        "create",
+        "--db",
+        db_arg,
+        "--email",
+        "nobody@acme.test",
+    ]);
     assert!(!ok);
     assert!(err.contains("no active member"), "{err}");
 
-    let (ok, _, err) = kontor(&["token", "create", "--db", db_arg, "--email", "a@acme.test", "--expires-at", "2001-01-01T00:00:00Z"]);
+    let (ok, _, err) = kontor(&[
+        "token",
+        "create",
+        "--db",
+        db_arg,
+        "--email",
+        "a@acme.test",
+        "--expires-at",
+        "2001-01-01T00:00:00Z",
+    ]);
     assert!(!ok);
     assert!(err.contains("expires-at"), "{err}");
 }
@@ -65,7 +107,14 @@ fn serve_bootstraps_a_fresh_database_and_prints_a_working_token() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("serve.db");
     let mut child = Command::new(env!("CARGO_BIN_EXE_kontor"))
-        .args(["serve", "--db", db.to_str().unwrap(), "--bind", "127.0.0.1:0", "--quiet"])
+        .args([
+            "serve",
+            "--db",
+            db.to_str().unwrap(),
+            "--bind",
+            "127.0.0.1:0",
+            "--quiet",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -83,7 +132,10 @@ fn serve_bootstraps_a_fresh_database_and_prints_a_working_token() {
             break;
         }
     }
-    let (token, addr) = (token.expect("token printed"), addr.expect("address printed"));
+    let (token, addr) = (
+        token.expect("token printed"),
+        addr.expect("address printed"),
+    );
     let resp = ureq::get(&format!("{addr}/user/api-tokens"))
         .set("Authorization", &format!("Bearer {token}"))
         .call();

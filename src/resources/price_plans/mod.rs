@@ -48,7 +48,8 @@ pub fn routes() -> Vec<Route> {
             200,
             "Price a quantity with the plan, optionally prorated for part of a period",
             calculate,
-        ),
+        )
+        .read_only(),
     ]
 }
 

@@ -39,7 +39,8 @@ pub fn routes() -> Vec<Route> {
             200,
             "The tax decision for a customer buying a product of this group (kontor)",
             resolve,
-        ),
+        )
+        .read_only(),
     ]
 }
 
