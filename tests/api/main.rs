@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod api_tokens;
 mod cli;
+mod concurrency;
 mod coupons;
 mod custom_fields;
 mod customer_addresses;
