@@ -3,7 +3,7 @@
 use super::query::Query;
 use crate::error::{ApiError, ApiResult};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::ToSql;
+use rusqlite::{Connection, Row, ToSql};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -148,6 +148,35 @@ impl Filter {
             .iter()
             .map(|(n, v)| (n.as_str(), v as &dyn ToSql))
             .collect()
+    }
+
+    /// One page of `SELECT {columns} FROM {from}` under this filter, in `order` (an `ORDER BY`
+    /// clause), and the total count of matching rows. `from`, `columns` and `order` are the
+    /// caller's fixed SQL, never request text.
+    pub fn fetch_page<T>(
+        &self,
+        conn: &Connection,
+        from: &str,
+        columns: &str,
+        order: &str,
+        page: &Page,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> ApiResult<(Vec<T>, i64)> {
+        let where_sql = self.where_sql();
+        let mut params = self.params();
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM {from} {where_sql}"))?
+            .query_row(params.as_slice(), |r| r.get(0))?;
+        let (limit, offset) = (i64::from(page.limit), page.offset());
+        params.push((":limit", &limit));
+        params.push((":offset", &offset));
+        let rows = conn
+            .prepare_cached(&format!(
+                "SELECT {columns} FROM {from} {where_sql} {order} LIMIT :limit OFFSET :offset"
+            ))?
+            .query_map(params.as_slice(), map)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((rows, total))
     }
 }
 

@@ -8,15 +8,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::list::{Filter, Page};
 use crate::http::query::Query;
 use crate::resources::roles::store as roles;
-use rusqlite::types::ToSql;
 use rusqlite::{named_params, Connection, OptionalExtension, Row};
 
 /// The scope that lets a member manage the tenant, its members and roles.
 pub const MANAGER: &str = "tenant:manager";
 
-const SELECT: &str = "SELECT a.id, a.role_id, a.created_at, a.deactivated,
-        u.id, u.first_name, u.last_name, u.email
-    FROM accounts a JOIN users u ON u.id = a.user_id";
+const COLUMNS: &str = "a.id, a.role_id, a.created_at, a.deactivated,
+        u.id, u.first_name, u.last_name, u.email";
+const FROM: &str = "accounts a JOIN users u ON u.id = a.user_id";
 
 fn row(r: &Row) -> rusqlite::Result<Account> {
     Ok(Account {
@@ -50,29 +49,14 @@ pub fn list(
         &[("createdAt", "a.created_at"), ("email", "u.email")],
         "a.created_at, a.id",
     )?;
-    let where_sql = filter.where_sql();
-    let mut params = filter.params();
-    let total: i64 = conn
-        .prepare(&format!(
-            "SELECT count(*) FROM accounts a JOIN users u ON u.id = a.user_id {where_sql}"
-        ))?
-        .query_row(params.as_slice(), |r| r.get(0))?;
-    let (limit, offset) = (i64::from(page.limit), page.offset());
-    params.push((":limit", &limit as &dyn ToSql));
-    params.push((":offset", &offset as &dyn ToSql));
-    let items = conn
-        .prepare(&format!(
-            "{SELECT} {where_sql} {order} LIMIT :limit OFFSET :offset"
-        ))?
-        .query_map(params.as_slice(), row)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (items, total) = filter.fetch_page(conn, FROM, COLUMNS, &order, page, row)?;
     Ok((items, total))
 }
 
 /// One member of the tenant; 404 for an unknown id or another tenant's account.
 pub fn get(conn: &Connection, tenant: &str, id: &str) -> ApiResult<Account> {
     conn.prepare_cached(&format!(
-        "{SELECT} WHERE a.tenant_id = :tenant AND a.id = :id"
+        "SELECT {COLUMNS} FROM {FROM} WHERE a.tenant_id = :tenant AND a.id = :id"
     ))?
     .query_row(named_params! {":tenant": tenant, ":id": id}, row)
     .optional()?

@@ -55,20 +55,7 @@ pub fn list(
     let mut filter = Filter::for_tenant("tenant_id", tenant);
     filter.eq_enum(query, "entity", "entity", Entity::NAMES)?;
     let order = order_by(query, ORDER, "created_at, id")?;
-    let where_sql = filter.where_sql();
-    let mut params = filter.params();
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM custom_fields {where_sql}"))?
-        .query_row(params.as_slice(), |r| r.get(0))?;
-    let (limit, offset) = (page.limit, page.offset());
-    params.push((":limit", &limit));
-    params.push((":offset", &offset));
-    let rows = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM custom_fields {where_sql} {order} LIMIT :limit OFFSET :offset"
-        ))?
-        .query_map(params.as_slice(), raw)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, total) = filter.fetch_page(conn, "custom_fields", COLUMNS, &order, page, raw)?;
     let items = rows.into_iter().map(decode).collect::<ApiResult<_>>()?;
     Ok((items, total))
 }

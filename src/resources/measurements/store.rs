@@ -78,20 +78,7 @@ pub fn list(
         &[("code", "code"), ("createdAt", "created_at")],
         "created_at, id",
     )?;
-    let where_sql = filter.where_sql();
-    let mut params = filter.params();
-    let total: i64 = conn
-        .prepare(&format!("SELECT count(*) FROM measurements {where_sql}"))?
-        .query_row(params.as_slice(), |r| r.get(0))?;
-    let (limit, offset) = (i64::from(page.limit), page.offset());
-    params.push((":limit", &limit));
-    params.push((":offset", &offset));
-    let rows = conn
-        .prepare(&format!(
-            "SELECT {COLUMNS} FROM measurements {where_sql} {order} LIMIT :limit OFFSET :offset"
-        ))?
-        .query_map(params.as_slice(), raw)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, total) = filter.fetch_page(conn, "measurements", COLUMNS, &order, page, raw)?;
     let items = rows
         .into_iter()
         .map(|m| decode(conn, tenant, m, locale))

@@ -26,21 +26,14 @@ pub fn list(
     let types: Vec<&str> = numbering::RANGES.iter().map(|(t, _, _)| *t).collect();
     let mut filter = Filter::for_tenant("tenant_id", tenant);
     filter.eq_enum(q, "type", "type", &types)?;
-    let where_sql = filter.where_sql();
-    let mut params = filter.params();
-    let total: i64 = conn
-        .prepare(&format!("SELECT count(*) FROM number_ranges {where_sql}"))?
-        .query_row(params.as_slice(), |r| r.get(0))?;
-    let (limit, offset) = (i64::from(page.limit), page.offset());
-    params.push((":limit", &limit));
-    params.push((":offset", &offset));
-    let items = conn
-        .prepare(&format!(
-            "SELECT type, format, next_number, updated_at FROM number_ranges {where_sql}
-             ORDER BY type LIMIT :limit OFFSET :offset"
-        ))?
-        .query_map(params.as_slice(), from_row)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (items, total) = filter.fetch_page(
+        conn,
+        "number_ranges",
+        "type, format, next_number, updated_at",
+        "ORDER BY type",
+        page,
+        from_row,
+    )?;
     Ok((items, total))
 }
 

@@ -206,21 +206,14 @@ pub fn list(conn: &Connection, tenant: &str, q: &Query) -> ApiResult<(Vec<PriceP
         filter.raw("p.status = 'active'");
     }
     let order = order(q)?;
-    let where_sql = filter.where_sql();
-    let mut params = filter.params();
-    let total: i64 = conn
-        .prepare(&format!("SELECT count(*) FROM price_plans p {where_sql}"))?
-        .query_row(params.as_slice(), |r| r.get(0))?;
-    let (limit, offset) = (i64::from(page.limit), page.offset());
-    params.push((":limit", &limit));
-    params.push((":offset", &offset));
-    let rows = conn
-        .prepare(&format!(
-            "SELECT {COLUMNS}, {IN_USE_SQL} FROM price_plans p {where_sql} {order}
-             LIMIT :limit OFFSET :offset"
-        ))?
-        .query_map(params.as_slice(), raw)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, total) = filter.fetch_page(
+        conn,
+        "price_plans p",
+        &format!("{COLUMNS}, {IN_USE_SQL}"),
+        &order,
+        &page,
+        raw,
+    )?;
     let items = rows
         .into_iter()
         .map(|r| decode(conn, r))

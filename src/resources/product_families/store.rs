@@ -31,23 +31,14 @@ pub fn list(
         &[("name", "name"), ("createdAt", "created_at")],
         "created_at, id",
     )?;
-    let where_sql = filter.where_sql();
-    let mut params = filter.params();
-    let total: i64 = conn
-        .prepare_cached(&format!(
-            "SELECT count(*) FROM product_families {where_sql}"
-        ))?
-        .query_row(params.as_slice(), |r| r.get(0))?;
-    let (limit, offset) = (i64::from(page.limit), page.offset());
-    params.push((":limit", &limit));
-    params.push((":offset", &offset));
-    let items = conn
-        .prepare_cached(&format!(
-            "SELECT id, name, created_at, updated_at FROM product_families {where_sql} {order}
-             LIMIT :limit OFFSET :offset"
-        ))?
-        .query_map(params.as_slice(), map)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (items, total) = filter.fetch_page(
+        conn,
+        "product_families",
+        "id, name, created_at, updated_at",
+        &order,
+        page,
+        map,
+    )?;
     Ok((items, total))
 }
 

@@ -36,20 +36,7 @@ pub fn list(
         &[("name", "name"), ("createdAt", "created_at")],
         "created_at, id",
     )?;
-    let where_sql = filter.where_sql();
-    let mut params = filter.params();
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM products {where_sql}"))?
-        .query_row(params.as_slice(), |r| r.get(0))?;
-    let (limit, offset) = (i64::from(page.limit), page.offset());
-    params.push((":limit", &limit));
-    params.push((":offset", &offset));
-    let rows = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM products {where_sql} {order} LIMIT :limit OFFSET :offset"
-        ))?
-        .query_map(params.as_slice(), raw)?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (rows, total) = filter.fetch_page(conn, "products", COLUMNS, &order, page, raw)?;
     let mut embeds = Embeds::default();
     let items = rows
         .into_iter()

@@ -68,23 +68,16 @@ pub fn list(
         &[("name", "name"), ("createdAt", "created_at")],
         "created_at, id",
     )?;
-    let where_sql = filter.where_sql();
-    let mut params = filter.params();
-    let total: i64 = conn
-        .prepare(&format!("SELECT count(*) FROM tax_groups {where_sql}"))?
-        .query_row(params.as_slice(), |r| r.get(0))?;
-    let (limit, offset) = (i64::from(page.limit), page.offset());
-    params.push((":limit", &limit));
-    params.push((":offset", &offset));
-    let heads = conn
-        .prepare(&format!(
-            "SELECT id, name, type, created_at, updated_at FROM tax_groups {where_sql} {order}
-             LIMIT :limit OFFSET :offset"
-        ))?
-        .query_map(params.as_slice(), |r| {
+    let (heads, total) = filter.fetch_page(
+        conn,
+        "tax_groups",
+        "id, name, type, created_at, updated_at",
+        &order,
+        page,
+        |r| -> rusqlite::Result<Head> {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<Result<Vec<Head>, _>>()?;
+        },
+    )?;
     let items = heads
         .into_iter()
         .map(|h| assemble(conn, tenant, h))
