@@ -357,3 +357,30 @@ fn required_fields_apply_on_create_and_deleted_fields_are_refused() {
     );
     assert_eq!(r.violation_paths(), vec!["customFields.vip"]);
 }
+
+#[test]
+fn values_of_a_deleted_product_field_are_hidden_on_read() {
+    let s = Server::start();
+    define_product_fields(&s);
+    let p = s.post(
+        "/catalogue/products",
+        &json!({"type": "product", "name": "Box", "customFields": {"tier": "gold", "note": "x"}}),
+    );
+    assert_eq!(p.status, 201, "{}", p.text);
+    let list = s.get("/custom-fields?entity=product&limit=100");
+    let note = list.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "note")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(s.delete(&format!("/custom-fields/{note}")).status, 204);
+    let product = s.get(&format!(
+        "/catalogue/products/{}",
+        p.body["id"].as_str().unwrap()
+    ));
+    assert_eq!(product.body["customFields"], json!({"tier": "gold"}));
+}

@@ -118,9 +118,17 @@ pub fn assemble(
             t
         }
     };
+    // Values of deleted definitions stay stored but are not shown (as for customers).
+    let stored: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&p.custom_fields)?;
     Ok(Product {
         product_families: family_refs(conn, &p.id)?,
-        custom_fields: serde_json::from_str(&p.custom_fields)?,
+        custom_fields: crate::domain::custom_fields::visible(
+            conn,
+            tenant,
+            crate::domain::custom_fields::Entity::Product,
+            &stored,
+        )?,
         id: p.id,
         kind: p.kind,
         name: p.name,
