@@ -171,6 +171,29 @@ impl Input {
         }
     }
 
+    /// A decimal given as a JSON number (`12.34`, where the reference defines a number) or as a
+    /// decimal string. serde_json keeps numbers as their original text (`arbitrary_precision`),
+    /// so no float is ever involved; exponents are refused like any other non-plain decimal.
+    pub fn decimal_number(&mut self, key: &str) -> Field<rust_decimal::Decimal> {
+        let text = match self.map.get(key) {
+            None => return Field::Absent,
+            Some(Value::Null) => return Field::Null,
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                self.violation(key, "This value should be a number.", "invalid_type");
+                return Field::Absent;
+            }
+        };
+        match crate::domain::money::parse_decimal(&text) {
+            Ok(d) => Field::Value(d),
+            Err(e) => {
+                self.violation(key, &e.message(), e.code());
+                Field::Absent
+            }
+        }
+    }
+
     /// A string that must be present and non-empty.
     pub fn required_string(&mut self, key: &str) -> Option<String> {
         match self.string(key) {
@@ -324,6 +347,34 @@ mod tests {
         };
         let codes: Vec<_> = v.iter().map(|v| v.code.as_str()).collect();
         assert_eq!(codes, vec!["invalid_type", "too_many_decimals"]);
+    }
+
+    #[test]
+    fn json_numbers_are_read_exactly() {
+        // 0.1 + 0.2 style values and long fractions survive: no f64 in between.
+        let mut input = Input::parse(
+            br#"{"a":12.34,"b":"0.3","c":0.1000000000,"d":1e3,"e":true,"f":123456789012345678.25}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            input.decimal_number("a"),
+            Field::Value(rust_decimal::Decimal::new(1234, 2))
+        );
+        assert_eq!(
+            input.decimal_number("b"),
+            Field::Value(rust_decimal::Decimal::new(3, 1))
+        );
+        assert_eq!(
+            input.decimal_number("c"),
+            Field::Value(rust_decimal::Decimal::new(1000000000, 10))
+        );
+        assert_eq!(input.decimal_number("d"), Field::Absent);
+        assert_eq!(input.decimal_number("e"), Field::Absent);
+        assert_eq!(
+            input.decimal_number("f"),
+            Field::Value("123456789012345678.25".parse().unwrap())
+        );
+        assert!(input.finish().is_err());
     }
 
     #[test]
