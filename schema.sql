@@ -416,3 +416,7 @@ CREATE TABLE media_download_tokens (
     created_at TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX media_download_tokens_expiry ON media_download_tokens (tenant_id, expires_at);
+
+-- Invoices, positions, tax breakdown, history (src/resources/invoices)
+
+-- Payments and transactions (src/resources/payments)

@@ -29,6 +29,10 @@ pub fn all() -> Vec<Route> {
         resources::coupons::routes(),
         resources::custom_fields::routes(),
         resources::media::routes(),
+        resources::invoices::routes(),
+        resources::invoice_positions::routes(),
+        resources::invoice_corrections::routes(),
+        resources::payments::routes(),
     ]
     .into_iter()
     .flatten()

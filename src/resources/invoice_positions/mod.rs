@@ -1,0 +1,7 @@
+//! invoice_positions (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

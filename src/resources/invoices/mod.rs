@@ -1,0 +1,7 @@
+//! invoices (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

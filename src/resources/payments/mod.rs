@@ -1,0 +1,7 @@
+//! payments (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

@@ -1,0 +1,1 @@
+//! invoice_corrections API tests (in progress).

@@ -1,0 +1,1 @@
+//! invoice_positions API tests (in progress).

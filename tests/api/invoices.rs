@@ -1,0 +1,1 @@
+//! invoices API tests (in progress).
