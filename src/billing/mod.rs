@@ -1,0 +1,1 @@
+//! Billing logic over domain types: invoice amounts (more to come: billing runs, dunning).
