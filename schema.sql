@@ -418,5 +418,195 @@ CREATE TABLE media_download_tokens (
 CREATE INDEX media_download_tokens_expiry ON media_download_tokens (tenant_id, expires_at);
 
 -- Invoices, positions, tax breakdown, history (src/resources/invoices)
+-- Invoices, credit notes and cancellations share one table, told apart by `type` (06 §1).
+-- Numbers: each type draws from its own range (TYPE_INVOICE -> 'invoice', TYPE_CREDIT ->
+-- 'credit_note', TYPE_CANCELLATION -> 'cancellation'), so the key is (tenant, type, number),
+-- i.e. (tenant, number range, number) as DESIGN §1 asks; issued_numbers also records each one.
+-- Drafts carry no number; every other status carries one (the CHECK below).
+-- Amounts are INTEGER minor units of currency_code (EUR cents, JPY yen); negative on
+-- cancellations. Snapshots (customer, address, tenant) are JSON copied at finalization.
+-- payment_method_id has no foreign key: payment methods may be added by a later slice.
+CREATE TABLE invoices (
+    id                  TEXT PRIMARY KEY,
+    tenant_id           TEXT NOT NULL REFERENCES tenants(id),
+    customer_id         TEXT NOT NULL REFERENCES customers(id),
+    type                TEXT NOT NULL DEFAULT 'TYPE_INVOICE'
+                            CHECK (type IN ('TYPE_INVOICE', 'TYPE_CANCELLATION', 'TYPE_CREDIT')),
+    status              TEXT NOT NULL DEFAULT 'STATUS_DRAFT'
+                            CHECK (status IN ('STATUS_DRAFT', 'STATUS_FINALIZING', 'STATUS_UNPAID',
+                                              'STATUS_PAID', 'STATUS_CANCELLED')),
+    number              TEXT,
+    original_invoice_id TEXT REFERENCES invoices(id),
+    currency_code       TEXT NOT NULL CHECK (length(currency_code) = 3),
+    net_amount          INTEGER NOT NULL DEFAULT 0,
+    tax_amount          INTEGER NOT NULL DEFAULT 0,
+    gross_amount        INTEGER NOT NULL DEFAULT 0,
+    discount_amount     INTEGER NOT NULL DEFAULT 0, -- sum of the positions' applied discounts
+    paid_amount         INTEGER NOT NULL DEFAULT 0, -- succeeded payments minus refunds
+    credited_amount     INTEGER NOT NULL DEFAULT 0, -- gross of credit notes against this invoice
+    unpaid_amount       INTEGER NOT NULL DEFAULT 0, -- 06 §1.16; 0 on drafts
+    title               TEXT NOT NULL DEFAULT '',
+    introduction        TEXT NOT NULL DEFAULT '',
+    closing             TEXT NOT NULL DEFAULT '',
+    internal_note       TEXT NOT NULL DEFAULT '',
+    custom_fields       TEXT NOT NULL DEFAULT '{}', -- JSON object
+    -- The address chosen for the draft; SET NULL on its deletion is harmless for finalized
+    -- documents because the printed address is the invoice_address snapshot.
+    invoice_address_id  TEXT REFERENCES customer_addresses(id) ON DELETE SET NULL,
+    invoice_address     TEXT,          -- JSON address snapshot (set by customer-address / finalize)
+    customer_vat_id     TEXT,          -- VAT id printed on the document
+    customer_name       TEXT,          -- company name, else "first last", at finalization
+    customer_snapshot   TEXT,          -- JSON: the customer object at finalization
+    tenant_snapshot     TEXT,          -- JSON: organization settings + legal name at finalization
+    payment_method_id   TEXT,
+    finalization_date   TEXT,          -- YYYY-MM-DD in the tenant's time zone
+    finalized_at        TEXT,          -- RFC 3339 UTC instant of finalization
+    due_date            TEXT,          -- YYYY-MM-DD
+    pay_date            TEXT,          -- RFC 3339, when it became paid
+    service_period_from TEXT,          -- YYYY-MM-DD: earliest position service date
+    service_period_to   TEXT,          -- YYYY-MM-DD: latest position service date
+    dunning_level       INTEGER NOT NULL DEFAULT 0 CHECK (dunning_level >= 0),
+    dunning_status      TEXT NOT NULL DEFAULT 'none'
+                            CHECK (dunning_status IN ('none', 'reminded', 'dunning', 'suspended')),
+    last_reminder_date  TEXT,
+    last_sent_at        TEXT,
+    correction_reason   TEXT CHECK (correction_reason IN ('duplicate', 'incorrect',
+                            'product_unsatisfactory', 'order_change', 'other')),
+    correction_comment  TEXT,
+    created_by          TEXT,          -- user id of the creator (NULL for system-made documents)
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL,
+    UNIQUE (tenant_id, type, number),
+    CHECK ((status = 'STATUS_DRAFT') = (number IS NULL)),
+    CHECK ((type = 'TYPE_INVOICE') = (original_invoice_id IS NULL)),
+    CHECK (gross_amount = net_amount + tax_amount),
+    CHECK (status <> 'STATUS_DRAFT' OR (paid_amount = 0 AND credited_amount = 0 AND unpaid_amount = 0)),
+    CHECK (status = 'STATUS_DRAFT' OR (finalization_date IS NOT NULL AND due_date IS NOT NULL))
+);
+CREATE INDEX invoices_tenant ON invoices (tenant_id, created_at);
+CREATE INDEX invoices_customer ON invoices (customer_id, created_at);
+CREATE INDEX invoices_original ON invoices (original_invoice_id) WHERE original_invoice_id IS NOT NULL;
+CREATE INDEX invoices_due ON invoices (tenant_id, status, due_date);
+
+-- GoBD: once a document leaves STATUS_DRAFT, nothing that is printed or counted may change.
+-- The API answers 409 first; these triggers are the net under every code path. What may still
+-- change: status, paid/credited/unpaid amounts, pay date, dunning, sending, payment method.
+CREATE TRIGGER invoices_immutable BEFORE UPDATE OF
+    customer_id, type, number, original_invoice_id, currency_code, net_amount, tax_amount,
+    gross_amount, discount_amount, title, introduction, closing, internal_note, custom_fields,
+    invoice_address, customer_vat_id, customer_name, customer_snapshot,
+    tenant_snapshot, finalization_date, finalized_at, due_date, service_period_from,
+    service_period_to, created_at
+ON invoices WHEN OLD.status <> 'STATUS_DRAFT'
+BEGIN SELECT RAISE(ABORT, 'finalized invoices are immutable'); END;
+CREATE TRIGGER invoices_no_delete BEFORE DELETE ON invoices WHEN OLD.status <> 'STATUS_DRAFT'
+BEGIN SELECT RAISE(ABORT, 'finalized invoices cannot be deleted'); END;
+
+-- Position tree of at most two levels: parent_id points at a top-level position of the same
+-- invoice. quantity / unit_price / discounts are exact decimal TEXT as entered; the *_amount
+-- columns are INTEGER minor units computed by src/billing (06 §6). A heading (a parent without
+-- its own price) has unit_price and tax_group_id NULL and counts 0.
+CREATE TABLE invoice_positions (
+    id                   TEXT PRIMARY KEY,
+    tenant_id            TEXT NOT NULL REFERENCES tenants(id),
+    invoice_id           TEXT NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+    parent_id            TEXT REFERENCES invoice_positions(id) ON DELETE CASCADE,
+    sort_order           INTEGER NOT NULL CHECK (sort_order >= 1),
+    type                 TEXT CHECK (type IN ('product', 'discount', 'setup', 'dunning_fee', 'invoice')),
+    group_name           TEXT,         -- headline the position is printed under
+    name                 TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
+    description          TEXT,
+    quantity             TEXT NOT NULL, -- exact decimal, may be negative
+    unit_id              TEXT REFERENCES units(id),
+    unit_price           TEXT,          -- exact decimal, up to 10 fractional digits
+    discount_amount      TEXT,          -- per unit as entered, exact decimal >= 0
+    discount_percentage  TEXT,          -- exact decimal, 0 < x < 100
+    product_id           TEXT REFERENCES products(id),
+    subscription_item_id TEXT,
+    tax_group_id         TEXT REFERENCES tax_groups(id),
+    tax_rate             TEXT,          -- exact decimal percent from the tax resolution
+    tax_treatment        TEXT CHECK (tax_treatment IN ('domestic', 'reverse_charge', 'non_eu',
+                             'small_business', 'exempt', 'eu_consumer')),
+    tax_note             TEXT,
+    tax_country          TEXT,
+    net_before_discount  INTEGER NOT NULL DEFAULT 0, -- round(quantity x unit price)
+    discount_fixed       INTEGER NOT NULL DEFAULT 0, -- discount applied to the line
+    net_amount           INTEGER NOT NULL DEFAULT 0, -- the line net that enters the totals
+    tax_amount           INTEGER NOT NULL DEFAULT 0, -- informational: round(line net x rate)
+    unit_price_interval  TEXT,
+    service_date_from    TEXT,
+    service_date_to      TEXT CHECK (service_date_to IS NULL OR service_date_from IS NULL
+                             OR service_date_to >= service_date_from),
+    credited_quantity    TEXT NOT NULL DEFAULT '0', -- exact decimal, moved by credit notes
+    original_position_id TEXT REFERENCES invoice_positions(id), -- on credit notes / cancellations
+    created_at           TEXT NOT NULL,
+    updated_at           TEXT NOT NULL,
+    CHECK (discount_amount IS NULL OR discount_percentage IS NULL),
+    CHECK ((unit_price IS NULL) = (tax_group_id IS NULL))
+);
+CREATE INDEX invoice_positions_invoice ON invoice_positions (invoice_id, parent_id, sort_order);
+CREATE INDEX invoice_positions_parent ON invoice_positions (parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX invoice_positions_original ON invoice_positions (original_position_id)
+    WHERE original_position_id IS NOT NULL;
+
+CREATE TRIGGER invoice_positions_tree BEFORE INSERT ON invoice_positions
+WHEN NEW.parent_id IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM invoice_positions p
+    WHERE p.id = NEW.parent_id AND p.invoice_id = NEW.invoice_id AND p.parent_id IS NULL)
+BEGIN SELECT RAISE(ABORT, 'a parent position must be a top-level position of the same invoice'); END;
+-- Positions of a finalized document are frozen except for the credited quantity.
+CREATE TRIGGER invoice_positions_frozen_insert BEFORE INSERT ON invoice_positions
+WHEN (SELECT status FROM invoices WHERE id = NEW.invoice_id) <> 'STATUS_DRAFT'
+BEGIN SELECT RAISE(ABORT, 'finalized invoices are immutable'); END;
+CREATE TRIGGER invoice_positions_frozen_update BEFORE UPDATE OF
+    invoice_id, parent_id, sort_order, type, group_name, name, description, quantity, unit_id,
+    unit_price, discount_amount, discount_percentage, product_id, tax_group_id, tax_rate,
+    tax_treatment, tax_note, tax_country, net_before_discount, discount_fixed, net_amount,
+    tax_amount, service_date_from, service_date_to
+ON invoice_positions WHEN (SELECT status FROM invoices WHERE id = OLD.invoice_id) <> 'STATUS_DRAFT'
+BEGIN SELECT RAISE(ABORT, 'finalized invoices are immutable'); END;
+CREATE TRIGGER invoice_positions_frozen_delete BEFORE DELETE ON invoice_positions
+WHEN (SELECT status FROM invoices WHERE id = OLD.invoice_id) <> 'STATUS_DRAFT'
+BEGIN SELECT RAISE(ABORT, 'finalized invoices are immutable'); END;
+
+-- One row per (treatment, rate): net is the sum of the line nets, tax is computed on that sum
+-- and rounded once (06 §6). Rewritten whenever a draft's totals are recomputed.
+CREATE TABLE invoice_tax_breakdown (
+    invoice_id TEXT NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    rate       TEXT NOT NULL, -- exact decimal percent
+    treatment  TEXT NOT NULL CHECK (treatment IN ('domestic', 'reverse_charge', 'non_eu',
+                   'small_business', 'exempt', 'eu_consumer')),
+    note       TEXT,
+    net_amount INTEGER NOT NULL,
+    tax_amount INTEGER NOT NULL,
+    PRIMARY KEY (invoice_id, treatment, rate)
+) WITHOUT ROWID;
+CREATE TRIGGER invoice_tax_breakdown_frozen_insert BEFORE INSERT ON invoice_tax_breakdown
+WHEN (SELECT status FROM invoices WHERE id = NEW.invoice_id) <> 'STATUS_DRAFT'
+BEGIN SELECT RAISE(ABORT, 'finalized invoices are immutable'); END;
+CREATE TRIGGER invoice_tax_breakdown_frozen_update BEFORE UPDATE ON invoice_tax_breakdown
+WHEN (SELECT status FROM invoices WHERE id = OLD.invoice_id) <> 'STATUS_DRAFT'
+BEGIN SELECT RAISE(ABORT, 'finalized invoices are immutable'); END;
+CREATE TRIGGER invoice_tax_breakdown_frozen_delete BEFORE DELETE ON invoice_tax_breakdown
+WHEN (SELECT status FROM invoices WHERE id = OLD.invoice_id) <> 'STATUS_DRAFT'
+BEGIN SELECT RAISE(ABORT, 'finalized invoices are immutable'); END;
+
+-- Append-only audit log (who, what, when), written in the transaction of each change.
+-- invoice_id has no foreign key on purpose: the log of a deleted draft is kept.
+CREATE TABLE invoice_history (
+    id         INTEGER PRIMARY KEY, -- order of appending
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    invoice_id TEXT NOT NULL,
+    at         TEXT NOT NULL,       -- RFC 3339 UTC
+    user_id    TEXT,                -- acting user; NULL for system actions (billing runs)
+    action     TEXT NOT NULL,       -- e.g. 'created', 'updated', 'finalized', 'position.added'
+    details    TEXT NOT NULL DEFAULT '{}' -- JSON
+);
+CREATE INDEX invoice_history_invoice ON invoice_history (invoice_id, id);
+CREATE TRIGGER invoice_history_no_update BEFORE UPDATE ON invoice_history
+BEGIN SELECT RAISE(ABORT, 'invoice history is append-only'); END;
+CREATE TRIGGER invoice_history_no_delete BEFORE DELETE ON invoice_history
+BEGIN SELECT RAISE(ABORT, 'invoice history is append-only'); END;
 
 -- Payments and transactions (src/resources/payments)
