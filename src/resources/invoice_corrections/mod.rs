@@ -1,4 +1,7 @@
-//! invoice_corrections (in progress).
+//! Invoice corrections (reference 06 §1.8-1.9): cancellation (Storno) documents and credit notes
+//! (in progress).
+
+pub mod rules;
 
 use crate::http::Route;
 

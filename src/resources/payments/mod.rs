@@ -1,4 +1,6 @@
-//! payments (in progress).
+//! Payments on invoices (reference 06 §1.13-1.14, 04 §2) (in progress).
+
+pub mod rules;
 
 use crate::http::Route;
 
