@@ -610,3 +610,45 @@ CREATE TRIGGER invoice_history_no_delete BEFORE DELETE ON invoice_history
 BEGIN SELECT RAISE(ABORT, 'invoice history is append-only'); END;
 
 -- Payments and transactions (src/resources/payments)
+-- Money movements (04 §2): payments, refunds, payouts, chargebacks. `amount` is positive INTEGER
+-- minor units of currency_code; `type` gives the direction. Each carries a number from the
+-- 'payment' range (a receipt number for the books). Rows are never deleted, and nothing but
+-- the status (a pending refund paid out, a debit returned) changes after insert.
+-- correction_id: the credit note whose refund this is (06 §1.9).
+-- payment_method_id has no foreign key: payment methods come with a later slice.
+CREATE TABLE payment_transactions (
+    id                TEXT PRIMARY KEY,
+    tenant_id         TEXT NOT NULL REFERENCES tenants(id),
+    number            TEXT NOT NULL,
+    type              TEXT NOT NULL CHECK (type IN ('payment', 'refund', 'payout', 'chargeback')),
+    status            TEXT NOT NULL CHECK (status IN ('pending', 'waiting', 'succeeded', 'failed')),
+    amount            INTEGER NOT NULL CHECK (amount > 0),
+    fee               INTEGER CHECK (fee >= 0),
+    currency_code     TEXT NOT NULL CHECK (length(currency_code) = 3),
+    invoice_id        TEXT REFERENCES invoices(id),
+    correction_id     TEXT REFERENCES invoices(id),
+    customer_id       TEXT NOT NULL REFERENCES customers(id),
+    payment_method_id TEXT,
+    gateway           TEXT NOT NULL CHECK (gateway IN ('wallet', 'sepa_debit', 'stripe',
+                          'fake_provider', 'paypal', 'bank_transfer', 'go_cardless', 'testing')),
+    reference         TEXT,
+    description       TEXT,
+    payment_date      TEXT,            -- YYYY-MM-DD in the tenant's time zone
+    created_by        TEXT,            -- acting user id
+    created_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    UNIQUE (tenant_id, number)
+);
+CREATE INDEX payment_transactions_tenant ON payment_transactions (tenant_id, created_at);
+CREATE INDEX payment_transactions_invoice ON payment_transactions (invoice_id, created_at);
+CREATE INDEX payment_transactions_correction ON payment_transactions (correction_id)
+    WHERE correction_id IS NOT NULL;
+CREATE INDEX payment_transactions_customer ON payment_transactions (customer_id);
+CREATE TRIGGER payment_transactions_immutable BEFORE UPDATE OF
+    id, tenant_id, number, type, amount, fee, currency_code, invoice_id, correction_id,
+    customer_id, payment_method_id, gateway, reference, description, payment_date, created_by,
+    created_at
+ON payment_transactions
+BEGIN SELECT RAISE(ABORT, 'payment transactions are immutable'); END;
+CREATE TRIGGER payment_transactions_no_delete BEFORE DELETE ON payment_transactions
+BEGIN SELECT RAISE(ABORT, 'payment transactions cannot be deleted'); END;
