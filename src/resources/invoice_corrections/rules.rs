@@ -70,11 +70,17 @@ pub struct Creditable {
     pub name: String,
     pub quantity: Decimal,
     pub credited: Decimal,
+    /// A parent without a price of its own: it carries no money, so there is nothing to
+    /// credit on it (credit notes copy it only as the heading of credited children).
+    pub heading: bool,
 }
 
 impl Creditable {
-    /// `creditableQuantity`: what is not credited yet (never below 0).
+    /// `creditableQuantity`: what is not credited yet (never below 0; 0 for headings).
     pub fn left(&self) -> Decimal {
+        if self.heading {
+            return Decimal::ZERO;
+        }
         (self.quantity.abs() - self.credited).max(Decimal::ZERO)
     }
 
@@ -149,6 +155,17 @@ pub fn choose(
         }
         seen.push(at);
         let p = &positions[at];
+        if p.heading {
+            violations.push(Violation::new(
+                format!("{path}.positionItem"),
+                format!(
+                    "Position '{}' ({}) is a heading without a price; credit its children.",
+                    p.name, p.id
+                ),
+                "not_creditable",
+            ));
+            continue;
+        }
         let left = p.left();
         let quantity = r.quantity.unwrap_or(left);
         if r.quantity.is_some() && quantity <= Decimal::ZERO {
@@ -227,6 +244,7 @@ mod tests {
             name: format!("Line {id}"),
             quantity,
             credited,
+            heading: false,
         }
     }
 
@@ -304,6 +322,22 @@ mod tests {
         );
         let empty = choose(&positions, Some(&[])).unwrap_err();
         assert_eq!(empty[0].property_path, "positions");
+    }
+
+    #[test]
+    fn headings_carry_nothing_to_credit() {
+        let mut heading = pos("h", dec!(1), dec!(0));
+        heading.heading = true;
+        let positions = [heading, pos("a", dec!(2), dec!(0))];
+        assert_eq!(
+            choose(&positions, None),
+            Ok(Choice::Quantities(vec![dec!(0), dec!(2)]))
+        );
+        let err = choose(&positions, Some(&[req(0, "h", None)])).unwrap_err();
+        assert_eq!(
+            (err[0].property_path.as_str(), err[0].code.as_str()),
+            ("positions[0].positionItem", "not_creditable")
+        );
     }
 
     #[test]
