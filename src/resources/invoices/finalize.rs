@@ -1,0 +1,128 @@
+//! Sealing a draft into a numbered, immutable document (reference 06 §1.7, DESIGN §6): dates,
+//! the number from the document type's range, and snapshots of the customer, the invoice
+//! address and the seller, in one UPDATE in the caller's transaction. If anything later in the
+//! request fails, the savepoint rolls back and the number was never issued.
+
+use super::model::{range_for, InvoiceRow, STATUS_PAID, STATUS_UNPAID};
+use super::{party, view};
+use crate::domain::{numbering, settings, time};
+use crate::error::{ApiError, ApiResult};
+use crate::resources::{customers, tenants};
+use chrono::{Days, NaiveDate};
+use rusqlite::{named_params, Connection};
+use serde_json::{json, Value};
+
+/// The payment state a document starts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settlement {
+    pub status: &'static str,
+    /// Minor units still due.
+    pub unpaid_amount: i64,
+    /// Sets `payDate` to now.
+    pub paid: bool,
+}
+
+impl Settlement {
+    /// An invoice is due in full; a zero total is paid at once (06 §1.7).
+    pub fn for_invoice(gross: i64) -> Settlement {
+        if gross == 0 {
+            Settlement {
+                status: STATUS_PAID,
+                unpaid_amount: 0,
+                paid: true,
+            }
+        } else {
+            Settlement {
+                status: STATUS_UNPAID,
+                unpaid_amount: gross,
+                paid: false,
+            }
+        }
+    }
+}
+
+/// The customer's `billing.defaultDueDays` (its own, else the tenant's, else 14).
+pub fn default_due_days(conn: &Connection, tenant: &str, customer: &str) -> ApiResult<u64> {
+    let (v, _) = settings::customer_effective(conn, tenant, customer, "billing", "defaultDueDays")?;
+    Ok(v.as_u64().unwrap_or(14))
+}
+
+/// The seller as printed: organization settings plus the tenant's names and VAT mode.
+fn seller(conn: &Connection, tenant: &str) -> ApiResult<Value> {
+    let t = tenants::store::get(conn, tenant, tenant)?;
+    let mut org = settings::context(conn, tenant, "organization")?;
+    org.insert("name".into(), json!(t.name));
+    org.insert("legalCompanyName".into(), json!(t.legal_company_name));
+    org.insert(
+        "smallBusiness".into(),
+        settings::get(conn, tenant, "billing", "smallBusiness")?,
+    );
+    Ok(Value::Object(org))
+}
+
+/// Numbers and freezes the draft `inv` (amounts must be current: recompute first). Dates are
+/// calendar dates in the tenant's time zone; `due_date` defaults to the finalization date plus
+/// the customer's due days and may not lie before it (422 on `dueDate`). Returns the number.
+pub fn seal(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    due_date: Option<NaiveDate>,
+    settlement: Settlement,
+) -> ApiResult<String> {
+    inv.ensure_draft()?;
+    let today = settings::today(conn, tenant)?;
+    let due = match due_date {
+        Some(d) if d < today => {
+            return Err(ApiError::invalid(
+                "dueDate",
+                &format!("The due date must not be before the finalization date {today}."),
+                "before_finalization",
+            ))
+        }
+        Some(d) => d,
+        None => {
+            let days = default_due_days(conn, tenant, &inv.customer_id)?;
+            today
+                .checked_add_days(Days::new(days))
+                .ok_or_else(|| ApiError::Internal("due date out of range".into()))?
+        }
+    };
+    let customer = customers::store::get(conn, tenant, &inv.customer_id)?;
+    let address = party::effective_address(conn, tenant, inv)?;
+    let vat_id = party::vat_id(address.as_ref(), &customer.vat_id);
+    let number = numbering::next(
+        conn,
+        tenant,
+        range_for(&inv.kind),
+        today,
+        Some(&customer.customer_number),
+    )?;
+    let now = time::now();
+    let changed = conn
+        .prepare_cached(
+            "UPDATE invoices SET status = :status, number = :number,
+                 finalization_date = :date, finalized_at = :now, due_date = :due,
+                 pay_date = :pay_date, unpaid_amount = :unpaid, invoice_address = :address,
+                 customer_vat_id = :vat_id, customer_name = :name,
+                 customer_snapshot = :customer, tenant_snapshot = :seller, updated_at = :now
+             WHERE id = :id AND tenant_id = :tenant AND status = 'STATUS_DRAFT'",
+        )?
+        .execute(named_params! {
+            ":id": inv.id, ":tenant": tenant, ":status": settlement.status, ":number": number,
+            ":date": today.to_string(), ":now": now, ":due": due.to_string(),
+            ":pay_date": settlement.paid.then(|| now.clone()),
+            ":unpaid": settlement.unpaid_amount,
+            ":address": address.as_ref().map(Value::to_string), ":vat_id": vat_id,
+            ":name": view::customer_name(&customer),
+            ":customer": view::customer_embed(&customer).to_string(),
+            ":seller": seller(conn, tenant)?.to_string(),
+        })?;
+    if changed != 1 {
+        return Err(ApiError::Internal(format!(
+            "invoice {}: seal changed {changed} rows",
+            inv.id
+        )));
+    }
+    Ok(number)
+}

@@ -1,0 +1,117 @@
+//! Who an invoice is addressed to: the address that applies (chosen, copied or the customer's
+//! default), the VAT id printed, and the customer's tax facts for that address.
+
+use super::model::InvoiceRow;
+use crate::domain::settings;
+use crate::domain::tax::{self, TaxParty};
+use crate::error::{ApiError, ApiResult};
+use crate::resources::customer_addresses::model::Address;
+use crate::resources::customer_addresses::store as addresses;
+use rusqlite::Connection;
+use serde_json::Value;
+
+fn active(a: Option<Address>) -> Option<Address> {
+    a.filter(|a| !a.is_archived())
+}
+
+/// The invoice address: frozen on a finalized document; on a draft the chosen address as it
+/// is now (its copy if it was deleted since), else the customer's default invoice address,
+/// else its default address (05 §1.5). `None` when the customer has no address at all.
+pub fn effective_address(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+) -> ApiResult<Option<Value>> {
+    if !inv.is_draft() {
+        return Ok(inv.invoice_address.clone());
+    }
+    if let Some(id) = &inv.invoice_address_id {
+        match addresses::get(conn, tenant, id) {
+            Ok(a) => return Ok(Some(serde_json::to_value(&a)?)),
+            Err(ApiError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(copy) = &inv.invoice_address {
+        return Ok(Some(copy.clone()));
+    }
+    let default = match active(addresses::default_of(
+        conn,
+        &inv.customer_id,
+        "TYPE_INVOICE",
+    )?) {
+        Some(a) => Some(a),
+        None => active(addresses::default_of(
+            conn,
+            &inv.customer_id,
+            "TYPE_DEFAULT",
+        )?),
+    };
+    Ok(default.map(|a| serde_json::to_value(&a)).transpose()?)
+}
+
+fn text<'v>(address: Option<&'v Value>, key: &str) -> &'v str {
+    address
+        .and_then(|a| a.get(key))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .unwrap_or("")
+}
+
+/// The VAT id printed on the invoice: the address's, else the customer's (06 §1.15).
+pub fn vat_id(address: Option<&Value>, customer_vat_id: &str) -> String {
+    match text(address, "vatId") {
+        "" => customer_vat_id.to_string(),
+        v => v.to_string(),
+    }
+}
+
+/// The customer's tax facts with the invoice address applied: its country decides the place of
+/// supply, and a VAT id other than the customer's checked one is not known to be valid.
+pub fn tax_party(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    tenant_country: &str,
+) -> ApiResult<TaxParty> {
+    let mut party = tax::load_party(conn, tenant, &inv.customer_id, tenant_country)?
+        .ok_or_else(|| ApiError::Internal(format!("invoice {}: customer missing", inv.id)))?;
+    let address = effective_address(conn, tenant, inv)?;
+    let address = address.as_ref();
+    let country = text(address, "countryCode");
+    if !country.is_empty() {
+        party.country = country.to_string();
+    }
+    if !text(address, "companyName").is_empty() {
+        party.has_company_name = true;
+    }
+    let printed = vat_id(address, &party.vat_id);
+    if printed != party.vat_id {
+        party.vat_id = printed;
+        party.vat_id_valid = false;
+    }
+    Ok(party)
+}
+
+/// The tenant facts tax resolution reads, exactly as `tax::resolve_for_customer` reads them.
+pub struct TenantTax {
+    pub country: String,
+    pub small_business: bool,
+    pub oss: bool,
+}
+
+pub fn tenant_tax(conn: &Connection, tenant: &str) -> ApiResult<TenantTax> {
+    let flag = |key| -> ApiResult<bool> {
+        Ok(settings::get(conn, tenant, "billing", key)?
+            .as_bool()
+            .unwrap_or(false))
+    };
+    Ok(TenantTax {
+        country: settings::get(conn, tenant, "organization", "countryCode")?
+            .as_str()
+            .unwrap_or("DE")
+            .to_string(),
+        small_business: flag("smallBusiness")?,
+        oss: flag("oss")?,
+    })
+}

@@ -1,0 +1,113 @@
+//! Recomputing a draft's amounts: each position's tax from `domain::tax` (or as stored), the
+//! arithmetic from `billing::invoice_calc`, and the results written back to the positions,
+//! the tax breakdown and the invoice totals, all in the caller's transaction.
+
+use super::model::InvoiceRow;
+use super::party;
+use super::store;
+use crate::billing::invoice_calc::{self, TaxKey, Totals};
+use crate::domain::tax::{self, TaxInput};
+use crate::error::{ApiError, ApiResult};
+use crate::resources::invoice_positions::model::PositionRow;
+use crate::resources::invoice_positions::store as positions;
+use rusqlite::Connection;
+use std::collections::HashMap;
+
+/// Where each position's tax comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaxSource {
+    /// Decide it now from the tax group, the tenant and the customer (manual drafts; again at
+    /// finalization, so a document carries the tax facts of its date).
+    Resolve,
+    /// Keep the rate, treatment and note stored on each position (correction documents copy
+    /// the original's tax with `invoice_positions::store::insert_copy`).
+    Stored,
+}
+
+/// Every position's tax key and the country it was decided for.
+fn resolve(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    rows: &[PositionRow],
+) -> ApiResult<Vec<(Option<TaxKey>, Option<String>)>> {
+    let t = party::tenant_tax(conn, tenant)?;
+    let party = party::tax_party(conn, tenant, inv, &t.country)?;
+    let mut decided: HashMap<String, TaxKey> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for p in rows {
+        let (Some(group_id), Some(_)) = (&p.tax_group_id, p.unit_price) else {
+            out.push((None, None));
+            continue;
+        };
+        if !decided.contains_key(group_id) {
+            let group = tax::load_group(conn, tenant, group_id)?;
+            let input = TaxInput {
+                tenant_country: &t.country,
+                small_business: t.small_business,
+                oss: t.oss,
+                group_type: group.group_type,
+                rates: &group.rates,
+                customer: &party,
+            };
+            let d = tax::resolve(&input).map_err(|missing| {
+                ApiError::Conflict(format!(
+                    "The tax group '{}' has no rate for country '{}'; add one (or an 'EU_*' or '*' rate).",
+                    group.name, missing.country
+                ))
+            })?;
+            decided.insert(
+                group_id.clone(),
+                TaxKey {
+                    rate: d.rate,
+                    treatment: d.treatment,
+                    note: d.note.map(str::to_string),
+                },
+            );
+        }
+        out.push((decided.get(group_id).cloned(), Some(party.country.clone())));
+    }
+    Ok(out)
+}
+
+/// Recomputes and stores a draft's amounts; returns the totals. 422 when they do not fit.
+pub fn recompute(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    source: TaxSource,
+) -> ApiResult<Totals> {
+    inv.ensure_draft()?;
+    let rows = positions::for_invoice(conn, &inv.id)?;
+    let taxes = match source {
+        TaxSource::Resolve => resolve(conn, tenant, inv, &rows)?,
+        TaxSource::Stored => rows
+            .iter()
+            .map(|p| Ok((p.stored_tax()?, p.tax_country.clone())))
+            .collect::<ApiResult<Vec<_>>>()?,
+    };
+    let lines: Vec<_> = rows
+        .iter()
+        .zip(&taxes)
+        .map(|(p, (k, _))| p.line(k.clone()))
+        .collect();
+    let (amounts, totals) = invoice_calc::calculate(inv.currency, &lines).map_err(|_| {
+        ApiError::invalid(
+            "positions",
+            "The invoice amounts are too large to be represented exactly.",
+            "too_large",
+        )
+    })?;
+    for ((p, a), (key, country)) in rows.iter().zip(&amounts).zip(&taxes) {
+        positions::set_amounts(conn, &p.id, a, key.as_ref(), country.as_deref())?;
+    }
+    // The service period of the document spans its positions' service dates (ISO dates, so
+    // text order is date order).
+    let from = rows
+        .iter()
+        .filter_map(|p| p.service_date_from.clone())
+        .min();
+    let to = rows.iter().filter_map(|p| p.service_date_to.clone()).max();
+    store::set_totals(conn, tenant, &inv.id, &totals, (from, to))?;
+    Ok(totals)
+}
