@@ -62,8 +62,9 @@ pub fn check_credit(kind: &str, status: &str) -> Result<(), String> {
     correctable(kind, status, "credited")
 }
 
-/// One position of the original invoice as far as crediting goes. `credited` is a magnitude:
-/// a line of -2 (a discount line, say) has 2 to credit, like a line of 2.
+/// One position of the original invoice as far as crediting goes. `credited` is a magnitude
+/// (stored with the sign of the quantity): a line of -2 (a discount line, say) has 2 to
+/// credit, like a line of 2.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Creditable {
     pub id: String,
@@ -95,7 +96,8 @@ impl Creditable {
 }
 
 /// One entry of the request's `positions`, already type-checked; `index` is its place in the
-/// request, for violation paths. `quantity` `None`: all that is left of the position.
+/// request, for violation paths. `quantity` has the sign of the position's quantity; `None`:
+/// all that is left of the position.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Requested {
     pub index: usize,
@@ -104,7 +106,7 @@ pub struct Requested {
 }
 
 /// What a credit note takes: per position of the original (same order), the magnitude credited
-/// now, 0 for untouched positions.
+/// now (see `Creditable::signed`), 0 for untouched positions.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Choice {
     Quantities(Vec<Decimal>),
@@ -167,28 +169,42 @@ pub fn choose(
             continue;
         }
         let left = p.left();
-        let quantity = r.quantity.unwrap_or(left);
-        if r.quantity.is_some() && quantity <= Decimal::ZERO {
-            violations.push(Violation::new(
-                format!("{path}.quantity"),
-                "This value should be greater than 0.",
-                "not_positive",
-            ));
-        } else if quantity > left || left.is_zero() {
+        // Quantities are written like the position's own (a line of -2 credits -1 or -2), so
+        // the magnitude is what counts; the opposite sign would add to the invoice instead.
+        let magnitude = match r.quantity {
+            None => left,
+            Some(q) if !q.is_zero() && q.is_sign_negative() == p.quantity.is_sign_negative() => {
+                q.abs()
+            }
+            Some(_) => {
+                let message = if p.quantity.is_sign_negative() {
+                    "This value should be less than 0, like the position's quantity."
+                } else {
+                    "This value should be greater than 0."
+                };
+                violations.push(Violation::new(
+                    format!("{path}.quantity"),
+                    message,
+                    "not_positive",
+                ));
+                continue;
+            }
+        };
+        if magnitude > left || left.is_zero() {
             violations.push(Violation::new(
                 format!("{path}.quantity"),
                 format!(
                     "Position '{}' ({}) has {} of {} left to credit; {} requested.",
                     p.name,
                     p.id,
-                    left.normalize(),
-                    p.quantity.abs().normalize(),
-                    quantity.normalize()
+                    p.signed(left).normalize(),
+                    p.quantity.normalize(),
+                    p.signed(magnitude).normalize()
                 ),
                 "exceeds_creditable_quantity",
             ));
         } else {
-            chosen[at] = quantity;
+            chosen[at] = magnitude;
         }
     }
     if violations.is_empty() {
@@ -278,6 +294,13 @@ mod tests {
             Ok(Choice::Quantities(vec![dec!(2), dec!(2)]))
         );
         assert_eq!(positions[1].signed(dec!(2)), dec!(-2));
+        // A negative line is credited with negative quantities.
+        assert_eq!(
+            choose(&positions, Some(&[req(0, "b", Some(dec!(-1)))])),
+            Ok(Choice::Quantities(vec![dec!(0), dec!(1)]))
+        );
+        let err = choose(&positions, Some(&[req(0, "b", Some(dec!(1)))])).unwrap_err();
+        assert_eq!(err[0].code, "not_positive");
         let done = [pos("a", dec!(3), dec!(3))];
         assert_eq!(choose(&done, None), Ok(Choice::NothingLeft));
     }
