@@ -158,17 +158,24 @@ fn credit(ctx: &Ctx) -> ApiResult<Reply> {
     let (tx, tenant, user) = (ctx.tx, ctx.tenant(), ctx.principal.user_id.as_str());
     let mut state = ledger::load(tx, tenant, ctx.param("id"))?;
     rules::check_credit(&state.kind, &state.status).map_err(ApiError::Conflict)?;
-    let request = CreditRequest::from_input(ctx.input()?)?;
+    let (request, mut violations) = CreditRequest::from_input(ctx.input()?);
     let original = Original::load(tx, tenant, &state.id)?;
     let creditables = original.creditables();
-    let magnitudes = match rules::choose(&creditables, request.positions.as_deref()) {
+    let choice = rules::choose(&creditables, request.positions.as_deref());
+    if let Err(more) = &choice {
+        violations.extend(more.iter().cloned());
+    }
+    if !violations.is_empty() {
+        return Err(ApiError::Validation(violations));
+    }
+    let magnitudes = match choice {
         Ok(Choice::Quantities(q)) => q,
         Ok(Choice::NothingLeft) => {
             return Err(ApiError::Conflict(
                 "Every position of this invoice is fully credited already.".into(),
             ))
         }
-        Err(violations) => return Err(ApiError::Validation(violations)),
+        Err(v) => return Err(ApiError::Validation(v)),
     };
     let before: Vec<Decimal> = creditables.iter().map(|c| c.signed(c.credited)).collect();
     let now: Vec<Decimal> = creditables

@@ -2,7 +2,7 @@
 //! 422 names every invalid field at once; the printed titles of correction documents.
 
 use super::rules::{Requested, REASONS, TYPE_CANCELLATION};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult, Violation};
 use crate::http::input::{Field, Input};
 use crate::resources::payments::model::payment_method_ref;
 use serde_json::Value;
@@ -47,7 +47,9 @@ fn position_id(text: &str) -> String {
 }
 
 impl CreditRequest {
-    pub fn from_input(mut input: Input) -> ApiResult<CreditRequest> {
+    /// The request as far as it could be read, and the violations found on the way: the
+    /// caller adds the checks against the invoice's positions, so one 422 names them all.
+    pub fn from_input(mut input: Input) -> (CreditRequest, Vec<Violation>) {
         input.reject_unknown(&[
             "positions",
             "comment",
@@ -71,15 +73,19 @@ impl CreditRequest {
         let payment_method = payment_method_ref(&mut input, "paymentMethod");
         let introduction = optional_text(&mut input, "customIntroduction", MAX_TEXT);
         let closing = optional_text(&mut input, "customClosing", MAX_TEXT);
-        input.finish()?;
-        Ok(CreditRequest {
+        let violations = match input.finish() {
+            Err(ApiError::Validation(v)) => v,
+            _ => Vec::new(),
+        };
+        let request = CreditRequest {
             positions,
             reason,
             comment,
             payment_method,
             introduction,
             closing,
-        })
+        };
+        (request, violations)
     }
 
     /// `[{positionItem, quantity}]`; `quantity` absent: all that is left of the position.
@@ -132,17 +138,22 @@ pub fn title(kind: &str, original_number: &str, language: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ApiError;
     use rust_decimal_macros::dec;
 
-    fn credit(body: &str) -> ApiResult<CreditRequest> {
-        CreditRequest::from_input(Input::parse(body.as_bytes()).unwrap())
+    fn credit(body: &str) -> Result<CreditRequest, Vec<Violation>> {
+        let (request, violations) =
+            CreditRequest::from_input(Input::parse(body.as_bytes()).unwrap());
+        if violations.is_empty() {
+            Ok(request)
+        } else {
+            Err(violations)
+        }
     }
 
-    fn paths(r: ApiResult<CreditRequest>) -> Vec<String> {
+    fn paths(r: Result<CreditRequest, Vec<Violation>>) -> Vec<String> {
         match r {
-            Err(ApiError::Validation(v)) => v.into_iter().map(|v| v.property_path).collect(),
-            other => panic!("expected 422, got {other:?}"),
+            Err(v) => v.into_iter().map(|v| v.property_path).collect(),
+            Ok(other) => panic!("expected violations, got {other:?}"),
         }
     }
 
