@@ -3,7 +3,7 @@
 //! request changes nothing" (`invoice_corrections/access.rs`). Amounts are hand-checked; the
 //! arithmetic is in the comments.
 
-mod access;
+pub(crate) mod access;
 mod credit;
 
 use crate::common::{assert_problem, Server};
