@@ -334,7 +334,10 @@ impl<'a> Reader<'a> {
         if d.unit_id.is_none() && missing(input, "unitId") {
             input.violation("unitId", "This value should not be blank.", "not_blank");
         }
-        if d.tax_group_id.is_none() && missing(input, "taxGroupId") {
+        // An invalid product was reported already; it would have supplied the tax group.
+        let product_failed =
+            input.has("product") && d.product.is_none() && !missing(input, "product");
+        if d.tax_group_id.is_none() && missing(input, "taxGroupId") && !product_failed {
             input.violation("taxGroupId", "This value should not be blank.", "not_blank");
         }
         if let Some(amount) = d.discount_amount {
