@@ -36,7 +36,10 @@ fn adds_an_array_or_one_object_and_builds_a_two_level_tree() {
     let p = inv["positions"].as_array().unwrap();
     assert_eq!(p.len(), 2);
     let head = &p[0];
-    assert_eq!((head["position"].as_i64(), p[1]["position"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(
+        (head["position"].as_i64(), p[1]["position"].as_i64()),
+        (Some(1), Some(2))
+    );
     assert_eq!(head["unitPrice"], Value::Null, "a heading has no price");
     assert_eq!(head["tax"], Value::Null);
     assert_eq!(head["discountedNetAmount"], eur(0));
@@ -46,7 +49,10 @@ fn adds_an_array_or_one_object_and_builds_a_two_level_tree() {
     let kids = head["children"].as_array().unwrap();
     assert_eq!(kids.len(), 2);
     assert_eq!(kids[0]["parent"], json!({"id": head["id"]}));
-    assert_eq!((kids[0]["position"].as_i64(), kids[1]["position"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(
+        (kids[0]["position"].as_i64(), kids[1]["position"].as_i64()),
+        (Some(1), Some(2))
+    );
     // 3 × 20.00 + 15.00 + 99.00 = 174.00; 19 %: 33.06; gross 207.06.
     assert_eq!(totals(&inv), (17400, 3306, 20706));
 
@@ -62,7 +68,10 @@ fn adds_an_array_or_one_object_and_builds_a_two_level_tree() {
 
     // A child cannot become a parent, nor can a position of another invoice.
     let child = inv["positions"][0]["children"][0]["id"].clone();
-    let r = s.post(&format!("/invoices/{id}/position-items"), &json!({"name": "x", "parent": child}));
+    let r = s.post(
+        &format!("/invoices/{id}/position-items"),
+        &json!({"name": "x", "parent": child}),
+    );
     assert_problem(&r, 422);
     assert!(r.violation_paths().contains(&"parent".to_string()));
     let r = s.post(
@@ -72,8 +81,14 @@ fn adds_an_array_or_one_object_and_builds_a_two_level_tree() {
     );
     assert_problem(&r, 422);
     assert_eq!(r.violation_paths(), ["[0].children"]);
-    assert_problem(&s.post(&format!("/invoices/{id}/position-items"), &json!([])), 422);
-    assert_problem(&s.post(&format!("/invoices/{id}/position-items"), &json!("x")), 400);
+    assert_problem(
+        &s.post(&format!("/invoices/{id}/position-items"), &json!([])),
+        422,
+    );
+    assert_problem(
+        &s.post(&format!("/invoices/{id}/position-items"), &json!("x")),
+        400,
+    );
     assert_problem(&s.post("/invoices/nope/position-items", &json!({})), 404);
 }
 
@@ -129,25 +144,61 @@ fn discounts_service_dates_and_a_product_link() {
     assert_eq!(inv["servicePeriodTo"], "2026-12-31");
 
     for (body, path) in [
-        (json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
-                "discountAmount": "0.50", "discountPercentage": 5}), "discountPercentage"),
-        (json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
-                "discountAmount": "1.01"}), "discountAmount"),
-        (json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
-                "discountPercentage": 0}), "discountPercentage"),
-        (json!({"name": "x", "unitPrice": "1", "unitId": c.unit}), "taxGroupId"),
-        (json!({"name": "x", "unitPrice": "1", "taxGroupId": c.standard}), "unitId"),
-        (json!({"name": "x", "unitId": c.unit, "taxGroupId": c.standard}), "unitPrice"),
-        (json!({"name": "x", "unitPrice": "0.00000000001", "unitId": c.unit,
-                "taxGroupId": c.standard}), "unitPrice"),
-        (json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
-                "quantity": 1000000001}), "quantity"),
-        (json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
-                "serviceDateFrom": "2026-02-30"}), "serviceDateFrom"),
-        (json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "product": "nope"}), "product"),
-        (json!({"name": "", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard}), "name"),
-        (json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
-                "type": "bonus"}), "type"),
+        (
+            json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
+                "discountAmount": "0.50", "discountPercentage": 5}),
+            "discountPercentage",
+        ),
+        (
+            json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
+                "discountAmount": "1.01"}),
+            "discountAmount",
+        ),
+        (
+            json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
+                "discountPercentage": 0}),
+            "discountPercentage",
+        ),
+        (
+            json!({"name": "x", "unitPrice": "1", "unitId": c.unit}),
+            "taxGroupId",
+        ),
+        (
+            json!({"name": "x", "unitPrice": "1", "taxGroupId": c.standard}),
+            "unitId",
+        ),
+        (
+            json!({"name": "x", "unitId": c.unit, "taxGroupId": c.standard}),
+            "unitPrice",
+        ),
+        (
+            json!({"name": "x", "unitPrice": "0.00000000001", "unitId": c.unit,
+                "taxGroupId": c.standard}),
+            "unitPrice",
+        ),
+        (
+            json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
+                "quantity": 1000000001}),
+            "quantity",
+        ),
+        (
+            json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
+                "serviceDateFrom": "2026-02-30"}),
+            "serviceDateFrom",
+        ),
+        (
+            json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "product": "nope"}),
+            "product",
+        ),
+        (
+            json!({"name": "", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard}),
+            "name",
+        ),
+        (
+            json!({"name": "x", "unitPrice": "1", "unitId": c.unit, "taxGroupId": c.standard,
+                "type": "bonus"}),
+            "type",
+        ),
     ] {
         let r = s.post(&format!("/invoices/{id}/position-items"), &body);
         assert_problem(&r, 422);
@@ -183,10 +234,16 @@ fn reads_replaces_and_deletes_one_position() {
     assert_eq!(r.violation_paths(), ["id"]);
 
     // PUT changes only what it sends; the whole invoice comes back, recomputed.
-    let r = s.put(&format!("/invoice-position-items/{pid}"), &json!({"quantity": 3}));
+    let r = s.put(
+        &format!("/invoice-position-items/{pid}"),
+        &json!({"quantity": 3}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     let p = &r.body["positions"][0];
-    assert_eq!((p["quantity"].clone(), p["name"].clone()), (json!(3), json!("A")));
+    assert_eq!(
+        (p["quantity"].clone(), p["name"].clone()),
+        (json!(3), json!("A"))
+    );
     assert_eq!(p["description"], "Zwei Stück");
     // 3 × 10.00 + 1.00 = 31.00; 19 %: 5.89.
     assert_eq!(totals(&r.body), (3100, 589, 3689));
@@ -197,9 +254,16 @@ fn reads_replaces_and_deletes_one_position() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["positions"][0]["name"], "A+");
     assert_eq!(r.body["positions"][0]["unitPrice"], eur(1000));
-    let r = s.put(&format!("/invoice-position-items/{pid}"), &json!({"unitPrice": null}));
+    let r = s.put(
+        &format!("/invoice-position-items/{pid}"),
+        &json!({"unitPrice": null}),
+    );
     assert_problem(&r, 422);
-    assert_eq!(r.violation_paths(), ["unitPrice"], "only headings go without a price");
+    assert_eq!(
+        r.violation_paths(),
+        ["unitPrice"],
+        "only headings go without a price"
+    );
     let r = s.put(
         &format!("/invoice-position-items/{pid}"),
         &json!({"unitPrice": money(1000, "USD", 2)}),
@@ -207,34 +271,55 @@ fn reads_replaces_and_deletes_one_position() {
     assert_eq!(r.violation_paths(), ["unitPrice"]);
 
     // The heading's children can be replaced through it; deleting it removes them.
-    let head = r.body.clone();
     let inv = s.get(&format!("/invoices/{id}")).body;
     let head_id = inv["positions"][1]["id"].as_str().unwrap().to_string();
-    let _ = head;
     let r = s.put(
         &format!("/invoice-position-items/{head_id}"),
         &json!({"children": [line(&c, "K1", json!(1), "2.00", &c.standard),
                              line(&c, "K2", json!(1), "3.00", &c.standard)]}),
     );
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["positions"][1]["children"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        r.body["positions"][1]["children"].as_array().unwrap().len(),
+        2
+    );
     // 30.00 + 2.00 + 3.00 = 35.00; 19 %: 6.65.
     assert_eq!(totals(&r.body), (3500, 665, 4165));
-    let grandchild = r.body["positions"][1]["children"][0]["id"].as_str().unwrap().to_string();
-    let r = s.put(&format!("/invoice-position-items/{grandchild}"), &json!({"children": [{"name": "z"}]}));
+    let grandchild = r.body["positions"][1]["children"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = s.put(
+        &format!("/invoice-position-items/{grandchild}"),
+        &json!({"children": [{"name": "z"}]}),
+    );
     assert_eq!(r.violation_paths(), ["children"]);
 
     let r = s.delete(&format!("/invoice-position-items/{head_id}"));
     assert_eq!(r.status, 204, "{}", r.text);
-    assert_problem(&s.get(&format!("/invoice-position-items/{grandchild}")), 404);
+    assert_problem(
+        &s.get(&format!("/invoice-position-items/{grandchild}")),
+        404,
+    );
     let inv = s.get(&format!("/invoices/{id}")).body;
     assert_eq!(inv["positions"].as_array().unwrap().len(), 1);
     assert_eq!(totals(&inv), (3000, 570, 3570));
     let r = s.get(&format!("/invoices/{id}/history"));
-    let actions: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(
         actions,
-        ["created", "position.added", "position.updated", "position.updated", "position.updated",
-         "position.removed"]
+        [
+            "created",
+            "position.added",
+            "position.updated",
+            "position.updated",
+            "position.updated",
+            "position.removed"
+        ]
     );
 }

@@ -118,18 +118,35 @@ fn creates_a_draft_with_defaults_and_the_read_shape() {
     let s = Server::start();
     let c = catalog(&s, &s.tenant_id);
     let cu = customer(&s, &s.token, json!({"companyName": "Muster GmbH"}));
-    let inv = draft(&s, cu["id"].as_str().unwrap(), json!([line(&c, "Beratung", json!(2), "50.00", &c.standard)]));
+    let inv = draft(
+        &s,
+        cu["id"].as_str().unwrap(),
+        json!([line(&c, "Beratung", json!(2), "50.00", &c.standard)]),
+    );
     assert_eq!(inv["type"], "TYPE_INVOICE");
     assert_eq!(inv["status"], "STATUS_DRAFT");
     assert_eq!(inv["number"], Value::Null, "drafts carry no number");
     assert_eq!(inv["currencyCode"], "EUR");
-    for key in ["finalizationDate", "dueDate", "payDate", "organization", "file", "xmlFile",
-                "paymentMethod", "referencedInvoice", "lastSentAt", "lastReminderDate"] {
+    for key in [
+        "finalizationDate",
+        "dueDate",
+        "payDate",
+        "organization",
+        "file",
+        "xmlFile",
+        "paymentMethod",
+        "referencedInvoice",
+        "lastSentAt",
+        "lastReminderDate",
+    ] {
         assert_eq!(inv[key], Value::Null, "{key}");
     }
     assert_eq!(inv["dunningLevel"], 0);
     assert_eq!(inv["dunningStatus"], "none");
-    assert_eq!((inv["title"].as_str(), inv["internalNote"].as_str()), (Some(""), Some("")));
+    assert_eq!(
+        (inv["title"].as_str(), inv["internalNote"].as_str()),
+        (Some(""), Some(""))
+    );
     assert_eq!(inv["customFields"], json!({}));
     // 2 × 50.00 = 100.00; 19 % = 19.00; gross 119.00; nothing paid or due on a draft.
     assert_eq!(totals(&inv), (10000, 1900, 11900));
@@ -151,7 +168,10 @@ fn creates_a_draft_with_defaults_and_the_read_shape() {
     assert_eq!(p["taxGroup"]["id"], c.standard.as_str());
     assert_eq!(p["tax"]["rate"], json!(19));
     assert_eq!(p["tax"]["countryCode"], "DE");
-    assert_eq!((p["isCreditable"].as_bool(), p["isFullyCredited"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(
+        (p["isCreditable"].as_bool(), p["isFullyCredited"].as_bool()),
+        (Some(false), Some(false))
+    );
     assert_eq!(p["creditableQuantity"], json!({"quantity": 2}));
     assert_eq!(p["children"], json!([]));
 
@@ -171,7 +191,12 @@ fn a_draft_without_positions_and_the_currency_defaults() {
     assert_eq!(inv["currencyCode"], "CHF", "the customer's currency");
     assert_eq!(inv["positions"], json!([]));
     assert_eq!(inv["grossAmount"], money(0, "CHF", 2));
-    let inv = draft_with(&s, cu["id"].as_str().unwrap(), json!([]), json!({"currencyCode": "JPY"}));
+    let inv = draft_with(
+        &s,
+        cu["id"].as_str().unwrap(),
+        json!([]),
+        json!({"currencyCode": "JPY"}),
+    );
     assert_eq!(inv["grossAmount"], money(0, "JPY", 0));
 }
 
@@ -206,17 +231,30 @@ fn validation_names_every_invalid_field() {
     let mut paths = r.violation_paths();
     paths.sort();
     let mut expected = vec![
-        "extra", "currencyCode", "title", "customFields.a", "invoiceAddress",
-        "positions[0].name", "positions[0].quantity", "positions[0].unitPrice",
-        "positions[1].unitId", "positions[1].taxGroupId", "positions[1].discountPercentage",
-        "positions[2].children[0].children", "positions[3]",
-        "positions[4].serviceDateTo", "positions[4].currencyCode",
+        "extra",
+        "currencyCode",
+        "title",
+        "customFields.a",
+        "invoiceAddress",
+        "positions[0].name",
+        "positions[0].quantity",
+        "positions[0].unitPrice",
+        "positions[1].unitId",
+        "positions[1].taxGroupId",
+        "positions[1].discountPercentage",
+        "positions[2].children[0].children",
+        "positions[3]",
+        "positions[4].serviceDateTo",
+        "positions[4].currencyCode",
         "positions[4].discountPercentage",
     ];
     expected.sort();
     assert_eq!(paths, expected, "{}", r.text);
     // Nothing was written.
-    assert_eq!(s.get("/invoices").body["meta"]["pagination"]["totalItems"], 0);
+    assert_eq!(
+        s.get("/invoices").body["meta"]["pagination"]["totalItems"],
+        0
+    );
 }
 
 #[test]
@@ -225,15 +263,25 @@ fn put_updates_a_draft_and_replaces_positions_when_sent() {
     let c = catalog(&s, &s.tenant_id);
     let cu = customer(&s, &s.token, json!({}));
     let cid = cu["id"].as_str().unwrap();
-    let inv = draft(&s, cid, json!([line(&c, "A", json!(1), "10.00", &c.standard)]));
+    let inv = draft(
+        &s,
+        cid,
+        json!([line(&c, "A", json!(1), "10.00", &c.standard)]),
+    );
     let id = inv["id"].as_str().unwrap();
     let path = format!("/invoices/{id}");
 
-    let r = s.put(&path, &json!({"title": "Rechnung März", "customFields": {"po": "4711"}}));
+    let r = s.put(
+        &path,
+        &json!({"title": "Rechnung März", "customFields": {"po": "4711"}}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["title"], "Rechnung März");
     assert_eq!(r.body["customFields"], json!({"po": "4711"}));
-    assert_eq!(r.body["positions"][0]["name"], "A", "positions stay when not sent");
+    assert_eq!(
+        r.body["positions"][0]["name"], "A",
+        "positions stay when not sent"
+    );
 
     // Sending the read shape back works (read-modify-write); positions then replace.
     let mut body = r.body.clone();
@@ -250,7 +298,10 @@ fn put_updates_a_draft_and_replaces_positions_when_sent() {
     assert_problem(&r, 422);
     assert_eq!(r.violation_paths(), ["customer"]);
     assert_problem(&s.put("/invoices/nope", &json!({})), 404);
-    assert_eq!(outbox(&s, id), ["invoice.created", "invoice.updated", "invoice.updated"]);
+    assert_eq!(
+        outbox(&s, id),
+        ["invoice.created", "invoice.updated", "invoice.updated"]
+    );
     assert_eq!(actions(&s, id), ["created", "updated", "updated"]);
 }
 
@@ -259,7 +310,11 @@ fn delete_removes_a_draft_but_keeps_its_history() {
     let s = Server::start();
     let c = catalog(&s, &s.tenant_id);
     let cu = customer(&s, &s.token, json!({}));
-    let inv = draft(&s, cu["id"].as_str().unwrap(), json!([line(&c, "A", json!(1), "10.00", &c.standard)]));
+    let inv = draft(
+        &s,
+        cu["id"].as_str().unwrap(),
+        json!([line(&c, "A", json!(1), "10.00", &c.standard)]),
+    );
     let id = inv["id"].as_str().unwrap();
     let r = s.delete(&format!("/invoices/{id}"));
     assert_eq!(r.status, 204, "{}", r.text);

@@ -37,15 +37,24 @@ fn mixed_19_and_7_percent_with_a_percentage_discount() {
     let inv = draft(
         &s,
         cu["id"].as_str().unwrap(),
-        json!([line(&c, "A", json!(3), "9.99", &c.standard), b,
-               line(&c, "C", json!(2), "4.995", &c.reduced)]),
+        json!([
+            line(&c, "A", json!(3), "9.99", &c.standard),
+            b,
+            line(&c, "C", json!(2), "4.995", &c.reduced)
+        ]),
     );
     assert_eq!(totals(&inv), (12996, 2349, 15345));
-    assert_eq!(inv["grossAmount"], json!({"amount": 15345, "currencyCode": "EUR", "precision": 2}));
+    assert_eq!(
+        inv["grossAmount"],
+        json!({"amount": 15345, "currencyCode": "EUR", "precision": 2})
+    );
     assert_eq!(inv["discountAmount"], eur(1000));
     assert_eq!(
         breakdown(&inv),
-        [(json!(19), "domestic".into(), 11997, 2279), (json!(7), "domestic".into(), 999, 70)]
+        [
+            (json!(19), "domestic".into(), 11997, 2279),
+            (json!(7), "domestic".into(), 999, 70)
+        ]
     );
     let p = &inv["positions"];
     assert_eq!(p[1]["netAmount"], eur(10000), "before discount");
@@ -84,7 +93,11 @@ fn a_discount_line_and_a_per_unit_discount() {
     assert_eq!(p[0]["discountedNetAmount"], eur(4950));
     assert_eq!(p[1]["type"], "discount");
     assert_eq!(p[1]["discountedNetAmount"], eur(-500));
-    assert_eq!(inv["discountAmount"], eur(50), "the discount line is a position, not a discount");
+    assert_eq!(
+        inv["discountAmount"],
+        eur(50),
+        "the discount line is a position, not a discount"
+    );
 }
 
 #[test]
@@ -93,7 +106,11 @@ fn three_times_0_333_is_rounded_once_per_line() {
     let s = Server::start();
     let c = catalog(&s, &s.tenant_id);
     let cu = customer(&s, &s.token, json!({}));
-    let inv = draft(&s, cu["id"].as_str().unwrap(), json!([line(&c, "x", json!(3), "0.333", &c.standard)]));
+    let inv = draft(
+        &s,
+        cu["id"].as_str().unwrap(),
+        json!([line(&c, "x", json!(3), "0.333", &c.standard)]),
+    );
     assert_eq!(totals(&inv), (100, 19, 119));
     assert_eq!(inv["positions"][0]["unitPrice"], money(333, "EUR", 3));
     assert_eq!(inv["positions"][0]["quantity"], json!(3));
@@ -173,16 +190,24 @@ fn reverse_charge_for_an_eu_business_with_a_valid_vat_id() {
     let inv = draft(
         &s,
         id,
-        json!([line(&c, "Hosting", json!(1), "100.00", &c.standard),
-               line(&c, "Buch", json!(2), "3.50", &c.reduced)]),
+        json!([
+            line(&c, "Hosting", json!(1), "100.00", &c.standard),
+            line(&c, "Buch", json!(2), "3.50", &c.reduced)
+        ]),
     );
     assert_eq!(totals(&inv), (10700, 0, 10700));
-    assert_eq!(breakdown(&inv), [(json!(0), "reverse_charge".into(), 10700, 0)]);
+    assert_eq!(
+        breakdown(&inv),
+        [(json!(0), "reverse_charge".into(), 10700, 0)]
+    );
     let note = "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge)";
     assert_eq!(inv["taxBreakdown"][0]["note"], note);
     let p = &inv["positions"][0];
-    assert_eq!(p["tax"], json!({"rate": 0, "countryCode": "AT", "reverseCharge": true,
-                                "treatment": "reverse_charge", "note": note}));
+    assert_eq!(
+        p["tax"],
+        json!({"rate": 0, "countryCode": "AT", "reverseCharge": true,
+                                "treatment": "reverse_charge", "note": note})
+    );
     assert_eq!(p["taxGroup"]["reverseChargeType"], "REVERSE_CHARGE");
     assert_eq!(inv["vatId"], "ATU12345678");
 
@@ -192,8 +217,10 @@ fn reverse_charge_for_an_eu_business_with_a_valid_vat_id() {
     let inv = draft(
         &s,
         id,
-        json!([line(&c, "Hosting", json!(1), "100.00", &c.standard),
-               line(&c, "Buch", json!(2), "3.50", &c.reduced)]),
+        json!([
+            line(&c, "Hosting", json!(1), "100.00", &c.standard),
+            line(&c, "Buch", json!(2), "3.50", &c.reduced)
+        ]),
     );
     assert_eq!(totals(&inv), (10700, 1949, 12649));
 }
@@ -206,7 +233,11 @@ fn finalization_decides_tax_with_the_facts_of_that_day() {
     let c = catalog(&s, &s.tenant_id);
     let cu = austrian_business(&s);
     let id = cu["id"].as_str().unwrap();
-    let inv = draft(&s, id, json!([line(&c, "x", json!(1), "50.00", &c.standard)]));
+    let inv = draft(
+        &s,
+        id,
+        json!([line(&c, "x", json!(1), "50.00", &c.standard)]),
+    );
     assert_eq!(totals(&inv), (5000, 950, 5950));
     set_vat_id_valid(&s, id, true);
     let fin = finalize(&s, inv["id"].as_str().unwrap());
@@ -225,12 +256,20 @@ fn small_business_mode_charges_no_vat_and_prints_its_note() {
     let inv = draft(
         &s,
         cu["id"].as_str().unwrap(),
-        json!([line(&c, "a", json!(10), "9.99", &c.standard),
-               line(&c, "b", json!(1), "20.00", &c.reduced)]),
+        json!([
+            line(&c, "a", json!(10), "9.99", &c.standard),
+            line(&c, "b", json!(1), "20.00", &c.reduced)
+        ]),
     );
     assert_eq!(totals(&inv), (11990, 0, 11990));
-    assert_eq!(breakdown(&inv), [(json!(0), "small_business".into(), 11990, 0)]);
-    assert_eq!(inv["taxBreakdown"][0]["note"], "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet.");
+    assert_eq!(
+        breakdown(&inv),
+        [(json!(0), "small_business".into(), 11990, 0)]
+    );
+    assert_eq!(
+        inv["taxBreakdown"][0]["note"],
+        "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet."
+    );
     let fin = finalize(&s, inv["id"].as_str().unwrap());
     assert_eq!(fin["organization"]["smallBusiness"], true);
 }
@@ -244,13 +283,18 @@ fn a_zero_rated_group_is_its_own_breakdown_row() {
     let inv = draft(
         &s,
         cu["id"].as_str().unwrap(),
-        json!([line(&c, "a", json!(1), "10.00", &c.standard),
-               line(&c, "b", json!(1), "5.00", &c.zero)]),
+        json!([
+            line(&c, "a", json!(1), "10.00", &c.standard),
+            line(&c, "b", json!(1), "5.00", &c.zero)
+        ]),
     );
     assert_eq!(totals(&inv), (1500, 190, 1690));
     assert_eq!(
         breakdown(&inv),
-        [(json!(19), "domestic".into(), 1000, 190), (json!(0), "domestic".into(), 500, 0)]
+        [
+            (json!(19), "domestic".into(), 1000, 190),
+            (json!(0), "domestic".into(), 500, 0)
+        ]
     );
 }
 
@@ -267,7 +311,10 @@ fn customers_outside_the_eu_are_not_taxed_here() {
     );
     assert_eq!(totals(&inv), (25000, 0, 25000));
     assert_eq!(breakdown(&inv), [(json!(0), "non_eu".into(), 25000, 0)]);
-    assert_eq!(inv["taxBreakdown"][0]["note"], "Nicht im Inland steuerbare Leistung.");
+    assert_eq!(
+        inv["taxBreakdown"][0]["note"],
+        "Nicht im Inland steuerbare Leistung."
+    );
 }
 
 #[test]
@@ -280,8 +327,10 @@ fn negative_quantities_round_half_away_from_zero() {
     let inv = draft(
         &s,
         cu["id"].as_str().unwrap(),
-        json!([line(&c, "a", json!(5), "10.00", &c.standard),
-               line(&c, "return", json!(-3), "0.335", &c.standard)]),
+        json!([
+            line(&c, "a", json!(5), "10.00", &c.standard),
+            line(&c, "return", json!(-3), "0.335", &c.standard)
+        ]),
     );
     assert_eq!(inv["positions"][1]["netAmount"], eur(-101));
     assert_eq!(inv["positions"][1]["quantity"], json!(-3));

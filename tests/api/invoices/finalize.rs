@@ -14,17 +14,32 @@ fn days_between(a: &Value, b: &Value) -> i64 {
 fn finalize_numbers_dates_and_snapshots_the_invoice() {
     let s = Server::start();
     let c = catalog(&s, &s.tenant_id);
-    s.patch("/settings/organization", &json!({"companyName": "Acme GmbH", "vatId": "DE123456789"}));
-    let cu = customer(&s, &s.token, json!({"companyName": "Muster GmbH", "vatId": "DE999999999"}));
+    s.patch(
+        "/settings/organization",
+        &json!({"companyName": "Acme GmbH", "vatId": "DE123456789"}),
+    );
+    let cu = customer(
+        &s,
+        &s.token,
+        json!({"companyName": "Muster GmbH", "vatId": "DE999999999"}),
+    );
     let cid = cu["id"].as_str().unwrap();
-    let inv = draft(&s, cid, json!([line(&c, "a", json!(1), "100.00", &c.standard)]));
+    let inv = draft(
+        &s,
+        cid,
+        json!([line(&c, "a", json!(1), "100.00", &c.standard)]),
+    );
     let id = inv["id"].as_str().unwrap();
     let fin = finalize(&s, id);
     assert_eq!(fin["status"], "STATUS_UNPAID");
     assert_eq!(fin["number"], "RE-0000000001");
     assert_eq!(fin["unpaidAmount"], eur(11900));
     assert_eq!(fin["payDate"], Value::Null);
-    assert_eq!(days_between(&fin["finalizationDate"], &fin["dueDate"]), 14, "billing.defaultDueDays");
+    assert_eq!(
+        days_between(&fin["finalizationDate"], &fin["dueDate"]),
+        14,
+        "billing.defaultDueDays"
+    );
     assert_eq!(fin["invoiceAddress"]["city"], "Berlin");
     assert_eq!(fin["vatId"], "DE999999999");
     assert_eq!(fin["customer"]["companyName"], "Muster GmbH");
@@ -66,14 +81,24 @@ fn due_date_from_the_customer_the_tenant_or_the_request() {
     s.patch("/settings/billing", &json!({"defaultDueDays": 30}));
     let fin = finalize(&s, draft(&s, cid, pos.clone())["id"].as_str().unwrap());
     assert_eq!(days_between(&fin["finalizationDate"], &fin["dueDate"]), 30);
-    let r = s.patch(&format!("/customers/{cid}/settings/billing"), &json!({"defaultDueDays": 7}));
+    let r = s.patch(
+        &format!("/customers/{cid}/settings/billing"),
+        &json!({"defaultDueDays": 7}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     let fin = finalize(&s, draft(&s, cid, pos.clone())["id"].as_str().unwrap());
     assert_eq!(days_between(&fin["finalizationDate"], &fin["dueDate"]), 7);
 
-    let id = draft(&s, cid, pos.clone())["id"].as_str().unwrap().to_string();
+    let id = draft(&s, cid, pos.clone())["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let path = format!("/invoices/{id}/finalize");
-    for bad in [json!({"dueDate": "31.12.2099"}), json!({"dueDate": "2000-01-01"}), json!({"x": 1})] {
+    for bad in [
+        json!({"dueDate": "31.12.2099"}),
+        json!({"dueDate": "2000-01-01"}),
+        json!({"x": 1}),
+    ] {
         let r = s.post(&path, &bad);
         assert_problem(&r, 422);
     }
@@ -89,13 +114,23 @@ fn zero_totals_follow_generate_zero_invoices() {
     let s = Server::start();
     let c = catalog(&s, &s.tenant_id);
     let cu = customer(&s, &s.token, json!({}));
-    let inv = draft(&s, cu["id"].as_str().unwrap(), json!([line(&c, "free", json!(1), "0.00", &c.standard)]));
+    let inv = draft(
+        &s,
+        cu["id"].as_str().unwrap(),
+        json!([line(&c, "free", json!(1), "0.00", &c.standard)]),
+    );
     let id = inv["id"].as_str().unwrap();
     let r = s.post(&format!("/invoices/{id}/finalize"), &json!({}));
     assert_problem(&r, 422);
     assert_eq!(r.body["violations"][0]["code"], "zero_total");
-    assert!(r.body["violations"][0]["message"].as_str().unwrap().contains("generateZeroInvoices"));
-    assert_eq!(s.get(&format!("/invoices/{id}")).body["status"], "STATUS_DRAFT");
+    assert!(r.body["violations"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("generateZeroInvoices"));
+    assert_eq!(
+        s.get(&format!("/invoices/{id}")).body["status"],
+        "STATUS_DRAFT"
+    );
 
     s.patch("/settings/billing", &json!({"generateZeroInvoices": true}));
     let fin = finalize(&s, id);
@@ -103,7 +138,10 @@ fn zero_totals_follow_generate_zero_invoices() {
     assert_eq!(fin["number"], "RE-0000000001");
     assert_eq!(fin["unpaidAmount"], eur(0));
     assert!(fin["payDate"].is_string());
-    assert_eq!(outbox(&s, id), ["invoice.created", "invoice.finalized", "invoice.paid"]);
+    assert_eq!(
+        outbox(&s, id),
+        ["invoice.created", "invoice.finalized", "invoice.paid"]
+    );
     assert_eq!(actions(&s, id), ["created", "finalized", "paid"]);
 }
 
@@ -115,25 +153,40 @@ fn drafts_that_cannot_be_finalized() {
     let cid = cu["id"].as_str().unwrap();
     // No positions, or only a heading.
     let empty = draft(&s, cid, json!([]));
-    let r = s.post(&format!("/invoices/{}/finalize", empty["id"].as_str().unwrap()), &json!({}));
+    let r = s.post(
+        &format!("/invoices/{}/finalize", empty["id"].as_str().unwrap()),
+        &json!({}),
+    );
     assert_problem(&r, 422);
     assert_eq!(r.violation_paths(), ["positions"]);
     // A negative total belongs on a credit note: 1.00 − 2.00.
     let neg = draft(
         &s,
         cid,
-        json!([line(&c, "a", json!(1), "1.00", &c.standard),
-               line(&c, "b", json!(-1), "2.00", &c.standard)]),
+        json!([
+            line(&c, "a", json!(1), "1.00", &c.standard),
+            line(&c, "b", json!(-1), "2.00", &c.standard)
+        ]),
     );
-    let r = s.post(&format!("/invoices/{}/finalize", neg["id"].as_str().unwrap()), &json!({}));
+    let r = s.post(
+        &format!("/invoices/{}/finalize", neg["id"].as_str().unwrap()),
+        &json!({}),
+    );
     assert_problem(&r, 422);
     assert_eq!(r.body["violations"][0]["code"], "negative_total");
     assert_problem(&s.post("/invoices/nope/finalize", &json!({})), 404);
     // Finalizing twice: 409.
-    let ok = draft(&s, cid, json!([line(&c, "a", json!(1), "1.00", &c.standard)]));
+    let ok = draft(
+        &s,
+        cid,
+        json!([line(&c, "a", json!(1), "1.00", &c.standard)]),
+    );
     let id = ok["id"].as_str().unwrap();
     finalize(&s, id);
-    assert_problem(&s.post(&format!("/invoices/{id}/finalize"), &json!({})), 409);
+    assert_problem(
+        &s.post(&format!("/invoices/{id}/finalize"), &json!({})),
+        409,
+    );
 }
 
 #[test]
@@ -152,14 +205,28 @@ fn the_invoice_address_can_be_chosen_and_decides_the_tax_country() {
     // Not the default invoice address: invoices go to the Berlin default address.
     let r = s.delete(&format!("/customer-addresses/{swiss}/default"));
     assert!(r.status < 300, "{}", r.text);
-    let inv = draft(&s, cid, json!([line(&c, "a", json!(1), "100.00", &c.standard)]));
+    let inv = draft(
+        &s,
+        cid,
+        json!([line(&c, "a", json!(1), "100.00", &c.standard)]),
+    );
     let id = inv["id"].as_str().unwrap();
     assert_eq!(totals(&inv), (10000, 1900, 11900), "Berlin: 19 %");
-    let r = s.post(&format!("/invoices/{id}/customer-address"), &json!({"customerAddress": swiss}));
+    let r = s.post(
+        &format!("/invoices/{id}/customer-address"),
+        &json!({"customerAddress": swiss}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["invoiceAddress"]["city"], "Zürich");
-    assert_eq!(r.body["vatId"], "CHE-123.456.789", "the VAT id follows the address");
-    assert_eq!(totals(&r.body), (10000, 0, 10000), "Switzerland: not taxable here");
+    assert_eq!(
+        r.body["vatId"], "CHE-123.456.789",
+        "the VAT id follows the address"
+    );
+    assert_eq!(
+        totals(&r.body),
+        (10000, 0, 10000),
+        "Switzerland: not taxable here"
+    );
     assert_eq!(r.body["positions"][0]["tax"]["countryCode"], "CH");
 
     let other = customer(&s, &s.token, json!({}));
@@ -176,6 +243,12 @@ fn the_invoice_address_can_be_chosen_and_decides_the_tax_country() {
     }
     let fin = finalize(&s, id);
     assert_eq!(fin["invoiceAddress"]["city"], "Zürich");
-    assert_eq!(outbox(&s, id), ["invoice.created", "invoice.updated", "invoice.finalized"]);
-    assert_eq!(actions(&s, id), ["created", "customer_address.set", "finalized"]);
+    assert_eq!(
+        outbox(&s, id),
+        ["invoice.created", "invoice.updated", "invoice.finalized"]
+    );
+    assert_eq!(
+        actions(&s, id),
+        ["created", "customer_address.set", "finalized"]
+    );
 }

@@ -40,34 +40,78 @@ fn every_write_on_a_finalized_invoice_is_409_and_changes_nothing() {
     let cu = customer(&s, &s.token, json!({}));
     let cid = cu["id"].as_str().unwrap();
     let address = cu["defaultAddress"]["id"].as_str().unwrap();
-    let head = json!({"name": "Paket", "children": [line(&c, "a", json!(2), "10.00", &c.standard)]});
-    let inv = draft(&s, cid, json!([head, line(&c, "b", json!(1), "5.00", &c.reduced)]));
+    let head =
+        json!({"name": "Paket", "children": [line(&c, "a", json!(2), "10.00", &c.standard)]});
+    let inv = draft(
+        &s,
+        cid,
+        json!([head, line(&c, "b", json!(1), "5.00", &c.reduced)]),
+    );
     let id = inv["id"].as_str().unwrap();
     let fin = finalize(&s, id);
     let parent = fin["positions"][0]["id"].as_str().unwrap().to_string();
-    let child = fin["positions"][0]["children"][0]["id"].as_str().unwrap().to_string();
+    let child = fin["positions"][0]["children"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let before = snapshot(&s, id);
     assert!(before.len() > 8);
 
     let position = line(&c, "x", json!(1), "1.00", &c.standard);
     let attempts: Vec<(&str, String, Option<serde_json::Value>)> = vec![
-        ("PUT", format!("/invoices/{id}"), Some(json!({"title": "changed"}))),
-        ("PUT", format!("/invoices/{id}"), Some(json!({"positions": []}))),
+        (
+            "PUT",
+            format!("/invoices/{id}"),
+            Some(json!({"title": "changed"})),
+        ),
+        (
+            "PUT",
+            format!("/invoices/{id}"),
+            Some(json!({"positions": []})),
+        ),
         ("DELETE", format!("/invoices/{id}"), None),
         ("POST", format!("/invoices/{id}/finalize"), Some(json!({}))),
-        ("POST", format!("/invoices/{id}/customer-address"), Some(json!({"customerAddress": address}))),
-        ("POST", format!("/invoices/{id}/position-items"), Some(json!([position]))),
-        ("POST", format!("/invoices/{id}/position-items"), Some(json!({"name": "x", "parent": parent}))),
-        ("PUT", format!("/invoice-position-items/{child}"), Some(json!({"quantity": 5}))),
-        ("PUT", format!("/invoice-position-items/{parent}"), Some(json!({"children": []}))),
+        (
+            "POST",
+            format!("/invoices/{id}/customer-address"),
+            Some(json!({"customerAddress": address})),
+        ),
+        (
+            "POST",
+            format!("/invoices/{id}/position-items"),
+            Some(json!([position])),
+        ),
+        (
+            "POST",
+            format!("/invoices/{id}/position-items"),
+            Some(json!({"name": "x", "parent": parent})),
+        ),
+        (
+            "PUT",
+            format!("/invoice-position-items/{child}"),
+            Some(json!({"quantity": 5})),
+        ),
+        (
+            "PUT",
+            format!("/invoice-position-items/{parent}"),
+            Some(json!({"children": []})),
+        ),
         ("DELETE", format!("/invoice-position-items/{child}"), None),
         ("DELETE", format!("/invoice-position-items/{parent}"), None),
     ];
     for (method, path, body) in &attempts {
         let r = s.send(method, path, Some(&s.token), body.as_ref(), &[]);
         assert_problem(&r, 409);
-        assert!(r.body["detail"].as_str().unwrap().contains("RE-0000000001"), "{}", r.text);
-        assert_eq!(snapshot(&s, id), before, "{method} {path} changed something");
+        assert!(
+            r.body["detail"].as_str().unwrap().contains("RE-0000000001"),
+            "{}",
+            r.text
+        );
+        assert_eq!(
+            snapshot(&s, id),
+            before,
+            "{method} {path} changed something"
+        );
     }
     // Even an invalid body on a finalized invoice is a 409: the state decides first.
     let r = s.put(&format!("/invoices/{id}"), &json!({"currencyCode": "nope"}));
@@ -81,7 +125,11 @@ fn the_schema_refuses_changes_to_finalized_documents() {
     let s = Server::start();
     let c = catalog(&s, &s.tenant_id);
     let cu = customer(&s, &s.token, json!({}));
-    let inv = draft(&s, cu["id"].as_str().unwrap(), json!([line(&c, "a", json!(1), "1.00", &c.standard)]));
+    let inv = draft(
+        &s,
+        cu["id"].as_str().unwrap(),
+        json!([line(&c, "a", json!(1), "1.00", &c.standard)]),
+    );
     let id = inv["id"].as_str().unwrap();
     let fin = finalize(&s, id);
     let pid = fin["positions"][0]["id"].as_str().unwrap();
@@ -100,11 +148,17 @@ fn the_schema_refuses_changes_to_finalized_documents() {
         assert!(conn.execute(sql, [id]).is_err(), "{sql}");
     }
     assert!(conn
-        .execute("UPDATE invoice_positions SET unit_price = '2' WHERE id = ?1", [pid])
+        .execute(
+            "UPDATE invoice_positions SET unit_price = '2' WHERE id = ?1",
+            [pid]
+        )
         .is_err());
     // What legitimately moves after finalization: payment state and credited quantities.
-    conn.execute("UPDATE invoice_positions SET credited_quantity = '1' WHERE id = ?1", [pid])
-        .unwrap();
+    conn.execute(
+        "UPDATE invoice_positions SET credited_quantity = '1' WHERE id = ?1",
+        [pid],
+    )
+    .unwrap();
     conn.execute(
         "UPDATE invoices SET status = 'STATUS_PAID', unpaid_amount = 0, paid_amount = 119 WHERE id = ?1",
         [id],

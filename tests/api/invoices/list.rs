@@ -6,7 +6,12 @@ use crate::common::{assert_problem, Server};
 use serde_json::{json, Value};
 
 fn numbers(r: &Value) -> Vec<Value> {
-    r["data"].as_array().unwrap().iter().map(|i| i["number"].clone()).collect()
+    r["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].clone())
+        .collect()
 }
 
 fn total(s: &Server, query: &str) -> i64 {
@@ -34,7 +39,10 @@ fn lists_with_filters_ranges_and_order() {
         json!({"totalItems": 3, "itemsPerPage": 30, "currentPage": 1, "lastPage": 1,
                "pageTotalItems": 3})
     );
-    assert_eq!(numbers(&r.body), [json!("RE-0000000001"), json!("RE-0000000002"), Value::Null]);
+    assert_eq!(
+        numbers(&r.body),
+        [json!("RE-0000000001"), json!("RE-0000000002"), Value::Null]
+    );
     // List items carry the totals and the breakdown, not the positions.
     let item = &r.body["data"][0];
     assert_eq!(item["grossAmount"]["amount"], 119);
@@ -55,11 +63,17 @@ fn lists_with_filters_ranges_and_order() {
     assert_eq!(total(&s, &format!("finalizationDate[after]={today}")), 2);
     assert_eq!(total(&s, &format!("finalizationDate[before]={today}")), 2);
     assert_eq!(total(&s, "finalizationDate[before]=2000-01-01"), 0);
-    assert_eq!(total(&s, &format!("dueDate[after]={due}&dueDate[before]={due}")), 2);
+    assert_eq!(
+        total(&s, &format!("dueDate[after]={due}&dueDate[before]={due}")),
+        2
+    );
     assert_eq!(total(&s, "dueDate[after]=2999-01-01"), 0);
 
     let r = s.get("/invoices?order[number]=desc&status[]=STATUS_UNPAID");
-    assert_eq!(numbers(&r.body), [json!("RE-0000000002"), json!("RE-0000000001")]);
+    assert_eq!(
+        numbers(&r.body),
+        [json!("RE-0000000002"), json!("RE-0000000001")]
+    );
     let r = s.get("/invoices?limit=1&page=3&order[createdAt]=asc");
     assert_eq!(r.body["data"][0]["id"], open["id"]);
     assert_eq!(r.body["meta"]["pagination"]["lastPage"], 3);
