@@ -187,6 +187,8 @@ fn credit(ctx: &Ctx) -> ApiResult<Reply> {
         amounts::correction_amounts(state.currency, &original.lines, &before, &now)
             .map_err(|_| overflow(&state.id))?;
     let credited = -totals.gross;
+    rules::check_credit_total(state.gross, state.credited, credited, state.currency)
+        .map_err(|v| ApiError::Validation(vec![v]))?;
     let offset = rules::offset(credited, state.unpaid);
     let today = settings::today(tx, tenant)?;
     let number = state.number.clone().unwrap_or_default();
@@ -234,7 +236,7 @@ fn credit(ctx: &Ctx) -> ApiResult<Reply> {
                 payment_method_id: refund_method.as_deref(),
                 gateway: payment_rules::MANUAL_GATEWAY,
                 description: Some("Refund of a credit note"),
-                payment_date: today,
+                payment_date: None,
                 created_by: user,
             },
             today,

@@ -2,6 +2,7 @@
 //! or credited, which quantities a credit note takes, and how a correction's total is settled
 //! against the original's amount due. Pure: no database, no HTTP.
 
+use crate::domain::money::Currency;
 use crate::error::Violation;
 use rust_decimal::Decimal;
 
@@ -63,8 +64,7 @@ pub fn check_credit(kind: &str, status: &str) -> Result<(), String> {
 }
 
 /// One position of the original invoice as far as crediting goes. `credited` is a magnitude
-/// (stored with the sign of the quantity): a line of -2 (a discount line, say) has 2 to
-/// credit, like a line of 2.
+/// (stored so): a line of -2 (a discount line, say) has 2 to credit, like a line of 2.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Creditable {
     pub id: String,
@@ -96,8 +96,8 @@ impl Creditable {
 }
 
 /// One entry of the request's `positions`, already type-checked; `index` is its place in the
-/// request, for violation paths. `quantity` has the sign of the position's quantity; `None`:
-/// all that is left of the position.
+/// request, for violation paths. `quantity` is a positive amount of the position, like
+/// `creditableQuantity`; `None`: all that is left of the position.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Requested {
     pub index: usize,
@@ -169,22 +169,15 @@ pub fn choose(
             continue;
         }
         let left = p.left();
-        // Quantities are written like the position's own (a line of -2 credits -1 or -2), so
-        // the magnitude is what counts; the opposite sign would add to the invoice instead.
+        // Like `creditableQuantity`, a quantity to credit is an amount of the position, so it
+        // is positive even for a line of -1 (a discount line credits 1 of its 1).
         let magnitude = match r.quantity {
             None => left,
-            Some(q) if !q.is_zero() && q.is_sign_negative() == p.quantity.is_sign_negative() => {
-                q.abs()
-            }
+            Some(q) if q > Decimal::ZERO => q,
             Some(_) => {
-                let message = if p.quantity.is_sign_negative() {
-                    "This value should be less than 0, like the position's quantity."
-                } else {
-                    "This value should be greater than 0."
-                };
                 violations.push(Violation::new(
                     format!("{path}.quantity"),
-                    message,
+                    "This value should be greater than 0.",
                     "not_positive",
                 ));
                 continue;
@@ -197,9 +190,9 @@ pub fn choose(
                     "Position '{}' ({}) has {} of {} left to credit; {} requested.",
                     p.name,
                     p.id,
-                    p.signed(left).normalize(),
-                    p.quantity.normalize(),
-                    p.signed(magnitude).normalize()
+                    left.normalize(),
+                    p.quantity.abs().normalize(),
+                    magnitude.normalize()
                 ),
                 "exceeds_creditable_quantity",
             ));
@@ -212,6 +205,44 @@ pub fn choose(
     } else {
         Err(violations)
     }
+}
+
+/// A credit note takes money back, and never more than the invoice is worth: `credit` (this
+/// note's gross, positive when it takes back) must not be negative, and together with what
+/// earlier notes took (`credited`) it must not exceed the invoice's `gross`. Crediting a
+/// product without its discount line (or the discount line alone) breaks one of the two; the
+/// positions have to be credited together. Amounts in minor units of `currency`.
+pub fn check_credit_total(
+    gross: i64,
+    credited: i64,
+    credit: i64,
+    currency: Currency,
+) -> Result<(), Violation> {
+    let show = |minor: i64| format!("{} {}", currency.from_minor(minor), currency.code);
+    if credit < 0 {
+        return Err(Violation::new(
+            "positions",
+            format!(
+                "These positions would add {} to what the customer owes; credit them \
+                 together with the positions they reduce.",
+                show(-credit)
+            ),
+            "not_a_credit",
+        ));
+    }
+    if credited + credit > gross {
+        return Err(Violation::new(
+            "positions",
+            format!(
+                "These positions would credit {}, more than the {} left of the invoice; \
+                 credit its discount positions with them.",
+                show(credit),
+                show(gross - credited)
+            ),
+            "exceeds_invoice_total",
+        ));
+    }
+    Ok(())
 }
 
 /// How much of a correction (its gross, in minor units, with the sign of the original's money:
@@ -294,12 +325,12 @@ mod tests {
             Ok(Choice::Quantities(vec![dec!(2), dec!(2)]))
         );
         assert_eq!(positions[1].signed(dec!(2)), dec!(-2));
-        // A negative line is credited with negative quantities.
+        // A negative line is credited by positive amounts of it, like any other.
         assert_eq!(
-            choose(&positions, Some(&[req(0, "b", Some(dec!(-1)))])),
+            choose(&positions, Some(&[req(0, "b", Some(dec!(1)))])),
             Ok(Choice::Quantities(vec![dec!(0), dec!(1)]))
         );
-        let err = choose(&positions, Some(&[req(0, "b", Some(dec!(1)))])).unwrap_err();
+        let err = choose(&positions, Some(&[req(0, "b", Some(dec!(-1)))])).unwrap_err();
         assert_eq!(err[0].code, "not_positive");
         let done = [pos("a", dec!(3), dec!(3))];
         assert_eq!(choose(&done, None), Ok(Choice::NothingLeft));
@@ -368,6 +399,23 @@ mod tests {
         let positions = [pos("a", dec!(2), dec!(2))];
         let err = choose(&positions, Some(&[req(0, "a", None)])).unwrap_err();
         assert_eq!(err[0].code, "exceeds_creditable_quantity");
+    }
+
+    #[test]
+    fn credits_stay_between_nothing_and_the_invoice() {
+        let eur = Currency::parse("EUR").unwrap();
+        // 100.00 + 19 % with a −10.00 discount line: gross 107.10.
+        assert!(check_credit_total(10710, 0, 10710, eur).is_ok());
+        assert!(check_credit_total(10710, 5000, 5710, eur).is_ok());
+        assert!(check_credit_total(10710, 0, 0, eur).is_ok());
+        // The product alone (119.00) is more than the invoice.
+        let e = check_credit_total(10710, 0, 11900, eur).unwrap_err();
+        assert_eq!(e.code, "exceeds_invoice_total");
+        assert!(e.message.contains("119.00 EUR") && e.message.contains("107.10 EUR"));
+        // The discount line alone would charge 11.90 more.
+        let e = check_credit_total(10710, 0, -1190, eur).unwrap_err();
+        assert_eq!(e.code, "not_a_credit");
+        assert!(e.message.contains("11.90 EUR"));
     }
 
     #[test]

@@ -72,7 +72,7 @@ impl Original {
                 id: p.id.clone(),
                 name: p.name.clone(),
                 quantity: p.quantity,
-                credited: p.credited_quantity.abs(),
+                credited: p.credited_quantity,
                 heading: p.unit_price.is_none(),
             })
             .collect()
@@ -134,8 +134,9 @@ pub fn create(
         closing: c.closing.clone(),
         internal_note: String::new(),
         custom_fields: o.row.custom_fields.clone(),
-        address_id: o.row.invoice_address_id.clone(),
-        // The address printed on the original: a correction goes to the same recipient.
+        // Only the copy: a correction goes to the recipient printed on the original, even
+        // if the customer's address changed since (a chosen address id would be read fresh).
+        address_id: None,
         address_copy: o.row.invoice_address.clone(),
         payment_method: c.payment_method.clone(),
         positions: None,
@@ -189,17 +190,12 @@ pub fn create(
     Ok(id)
 }
 
-/// Moves the original's credited quantities by what a credit note took (signed like each
-/// position's quantity, as `creditableQuantity = quantity − credited` reads them).
+/// Moves the original's credited quantities by what a credit note took (magnitudes, as
+/// `creditableQuantity = |quantity| − credited` reads them).
 pub fn add_credited(o: &Original, magnitudes: &[Decimal], conn: &Connection) -> ApiResult<()> {
     for (p, m) in o.positions.iter().zip(magnitudes) {
         if !m.is_zero() {
-            let signed = if p.quantity.is_sign_negative() {
-                -*m
-            } else {
-                *m
-            };
-            positions::add_credited_quantity(conn, p, signed)?;
+            positions::add_credited_quantity(conn, p, *m)?;
         }
     }
     Ok(())

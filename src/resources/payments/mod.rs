@@ -94,6 +94,13 @@ fn record_payment(ctx: &Ctx) -> ApiResult<Reply> {
     let (tx, tenant) = (ctx.tx, ctx.tenant());
     let mut state = load_consistent(ctx)?;
     require_open(&state, "Payments can be recorded")?;
+    if state.unpaid <= 0 {
+        // A negative invoice owes money to the customer: that is refunded, not paid.
+        return Err(ApiError::Conflict(
+            "Nothing is due on this invoice; money owed to the customer is refunded, not paid."
+                .into(),
+        ));
+    }
     let today = settings::today(tx, tenant)?;
     let due = Due {
         currency: state.currency,
@@ -117,7 +124,7 @@ fn record_payment(ctx: &Ctx) -> ApiResult<Reply> {
             payment_method_id: write.payment_method_id.as_deref(),
             gateway: rules::MANUAL_GATEWAY,
             description: Some(&write.description),
-            payment_date: write.payment_date,
+            payment_date: Some(write.payment_date),
             created_by: &ctx.principal.user_id,
         },
         today,

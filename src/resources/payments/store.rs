@@ -31,7 +31,8 @@ pub struct NewTransaction<'a> {
     pub payment_method_id: Option<&'a str>,
     pub gateway: &'a str,
     pub description: Option<&'a str>,
-    pub payment_date: NaiveDate,
+    /// `None` until the money moved (a pending refund).
+    pub payment_date: Option<NaiveDate>,
     pub created_by: &'a str,
 }
 
@@ -112,7 +113,7 @@ pub fn insert(
         ":amount": n.amount, ":fee": n.fee, ":currency": n.currency.code,
         ":invoice": n.invoice_id, ":correction": n.correction_id, ":customer": n.customer_id,
         ":pm": n.payment_method_id, ":gateway": n.gateway, ":description": n.description,
-        ":date": n.payment_date.format("%Y-%m-%d").to_string(),
+        ":date": n.payment_date.map(|d| d.format("%Y-%m-%d").to_string()),
         ":by": (!n.created_by.is_empty()).then_some(n.created_by), ":now": now,
     })?;
     get(conn, tenant, &id)

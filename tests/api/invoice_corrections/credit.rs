@@ -159,6 +159,9 @@ fn thirds_of_a_rounded_line_add_up_to_the_cent() {
     assert_eq!(parts, [(-33, -6, -39), (-34, -7, -41), (-33, -6, -39)]);
     assert_eq!(sum, (-100, -19, -119));
     assert_eq!(read(&s, &inv)["unpaidAmount"], eur(0));
+    for p in positions(&read(&s, &inv)) {
+        assert_eq!(p["isFullyCredited"], true, "{p}");
+    }
 }
 
 #[test]
@@ -192,6 +195,9 @@ fn crediting_one_rate_of_a_mixed_invoice() {
     let rest = credit(&s, id(&inv), json!({}));
     assert_eq!(totals(&rest.body), (-11997, -2279, -14276));
     assert_eq!(read(&s, &inv)["unpaidAmount"], eur(0));
+    for p in positions(&read(&s, &inv)) {
+        assert_eq!(p["isFullyCredited"], true, "{p}");
+    }
 }
 
 #[test]
@@ -232,6 +238,8 @@ fn crediting_a_paid_invoice_refunds_the_paid_part() {
     assert_eq!(refund["invoice"], inv["id"]);
     assert_eq!(refund["creditNote"], note["id"]);
     assert_eq!(refund["paymentMethod"], method);
+    // Not paid out yet: no payment date.
+    assert_eq!(refund["paymentDate"], Value::Null);
     // The original: 119.00 − (119.00 paid − 59.50 refunded) − 59.50 credited = 0 due.
     let after = read(&s, &inv);
     assert_eq!(after["status"], "STATUS_PAID");
@@ -339,4 +347,64 @@ fn only_finalized_invoices_can_be_credited() {
         &credit(&s, "0190b6e6-7c2a-7d3e-8a51-8f1d2c3b4a59", json!({})),
         404,
     );
+}
+
+#[test]
+fn a_discount_line_is_credited_with_what_it_discounts() {
+    let s = Server::start();
+    let c = crate::invoices::catalog(&s, &s.tenant_id);
+    let cu = crate::invoices::customer(&s, &s.token, json!({}));
+    // 1 × 100.00 and −1 × 10.00 at 19 %: net 90.00, tax 17.10, gross 107.10.
+    let d = crate::invoices::draft(
+        &s,
+        cu["id"].as_str().unwrap(),
+        json!([
+            crate::invoices::line(&c, "Product", json!(1), "100.00", &c.standard),
+            crate::invoices::line(&c, "Discount", json!(-1), "10.00", &c.standard),
+        ]),
+    );
+    let inv = crate::invoices::finalize(&s, id(&d));
+    assert_eq!(totals(&inv), (9000, 1710, 10710));
+    let (product, discount) = (positions(&inv)[0].clone(), positions(&inv)[1].clone());
+    // What is left to credit is an amount of the position: 1 of the −1 line.
+    assert_eq!(discount["creditableQuantity"]["quantity"], json!(1));
+    // The product alone would credit 119.00 of an invoice worth 107.10.
+    let r = credit(
+        &s,
+        id(&inv),
+        json!({"positions": [take(&product, json!(1))]}),
+    );
+    assert_problem(&r, 422);
+    assert_eq!(r.body["violations"][0]["code"], "exceeds_invoice_total");
+    // The discount alone would make the customer owe 11.90 more.
+    let r = credit(
+        &s,
+        id(&inv),
+        json!({"positions": [take(&discount, json!(1))]}),
+    );
+    assert_eq!(r.body["violations"][0]["code"], "not_a_credit");
+    // Quantities to credit are positive, also on a negative line.
+    let r = credit(
+        &s,
+        id(&inv),
+        json!({"positions": [take(&discount, json!(-1))]}),
+    );
+    assert_eq!(r.violation_paths(), ["positions[0].quantity"]);
+    // Together: exactly the invoice, and the discount line is mirrored as +1.
+    let r = credit(
+        &s,
+        id(&inv),
+        json!({"positions": [take(&product, json!(1)), take(&discount, json!(1))]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(totals(&r.body), (-9000, -1710, -10710));
+    let q: Vec<Value> = positions(&r.body)
+        .iter()
+        .map(|p| p["quantity"].clone())
+        .collect();
+    assert_eq!(q, [json!(-1), json!(1)]);
+    assert_eq!(read(&s, &inv)["unpaidAmount"], eur(0));
+    for p in positions(&read(&s, &inv)) {
+        assert_eq!(p["isFullyCredited"], true, "{p}");
+    }
 }
