@@ -331,3 +331,47 @@ fn delete_removes_a_draft_but_keeps_its_history() {
         .unwrap();
     assert_eq!((positions, history.as_str()), (0, "created,deleted"));
 }
+
+/// The value without `createdAt` / `updatedAt` keys (at any depth).
+fn without_timestamps(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| *k != "createdAt" && *k != "updatedAt")
+                .map(|(k, v)| (k.clone(), without_timestamps(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_timestamps).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn a_draft_sent_back_unchanged_keeps_its_positions() {
+    // Read-modify-write with the whole read shape: embeds (`unit`, `taxGroup`, `product`),
+    // Money objects and the positions' own ids are accepted back.
+    let s = Server::start();
+    let c = catalog(&s, &s.tenant_id);
+    let cu = customer(&s, &s.token, json!({}));
+    let mut discounted = line(&c, "B", json!(3), "9.99", &c.standard);
+    discounted["discountPercentage"] = json!(15);
+    discounted["discountAmount"] = json!("0.00");
+    let head = json!({"name": "Paket", "group": "Abo",
+                      "children": [line(&c, "A", json!(2), "0.125", &c.reduced), discounted]});
+    let inv = draft(
+        &s,
+        cu["id"].as_str().unwrap(),
+        json!([head, line(&c, "C", json!(-1), "1.00", &c.standard)]),
+    );
+    let id = inv["id"].as_str().unwrap();
+    let r = s.put(&format!("/invoices/{id}"), &inv);
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        without_timestamps(&r.body["positions"]),
+        without_timestamps(&inv["positions"])
+    );
+    assert_eq!(totals(&r.body), totals(&inv));
+    // 7 %: 2 × 0.125 = 0.25 -> 0.02 tax; 19 %: 3 × 9.99 × 0.85 = 25.4745 -> 25.47, − 1.00
+    // = 24.47 -> 4.6493 -> 4.65; net 24.72, tax 4.67, gross 29.39.
+    assert_eq!(totals(&inv), (2472, 467, 2939));
+}

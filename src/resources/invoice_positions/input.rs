@@ -57,6 +57,8 @@ const READ_ONLY: &[&str] = &[
 
 /// Quantities beyond a billion units are typos, and the bound keeps every product exact.
 const MAX_QUANTITY: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+/// Sort orders are small; the bound keeps "append after the last" from overflowing.
+const MAX_POSITION: i64 = 1_000_000;
 /// Discount percentages carry at most as many digits as tax rates.
 const PERCENT_DIGITS: u32 = 4;
 
@@ -142,6 +144,14 @@ impl<'a> Reader<'a> {
                 input.violation("position", "This value should be 0 or more.", "too_low");
                 None
             }
+            Field::Value(n) if n > MAX_POSITION => {
+                input.violation(
+                    "position",
+                    &format!("This value should be {MAX_POSITION} or less."),
+                    "too_high",
+                );
+                None
+            }
             Field::Value(n) if n > 0 => Some(n),
             _ => None,
         };
@@ -166,15 +176,19 @@ impl<'a> Reader<'a> {
         }
         self.currency_code(input);
         d.unit_price = self.amount(input, "unitPrice");
-        d.discount_amount = self.amount(input, "discountAmount");
+        // "0.00" is Fynn's default for "no discount": stored as none, so that it may come
+        // together with a percentage.
+        d.discount_amount = self
+            .amount(input, "discountAmount")
+            .filter(|a| !a.is_zero());
         d.discount_percentage = percentage(input);
         d.unit_id = self.unit(input)?;
         d.product = self.product(input, &mut d.tax_group_id)?;
-        if let Some(id) = fields::reference(input, "taxGroupId").flatten() {
+        if let Some((key, id)) = reference_or_embed(input, "taxGroupId", "taxGroup") {
             if self.lookup.tax_group_exists(&id)? {
                 d.tax_group_id = Some(id);
             } else {
-                not_found(input, "taxGroupId", "tax group");
+                not_found(input, key, "tax group");
             }
         }
         d.service_date_from = date(input, "serviceDateFrom");
@@ -272,13 +286,13 @@ impl<'a> Reader<'a> {
     }
 
     fn unit(&self, input: &mut Input) -> ApiResult<Option<String>> {
-        let Some(id) = fields::reference(input, "unitId").flatten() else {
+        let Some((key, id)) = reference_or_embed(input, "unitId", "unit") else {
             return Ok(None);
         };
         if self.lookup.unit_exists(&id)? {
             Ok(Some(id))
         } else {
-            not_found(input, "unitId", "unit");
+            not_found(input, key, "unit");
             Ok(None)
         }
     }
@@ -321,7 +335,7 @@ impl<'a> Reader<'a> {
             }
             // A heading has no price, so no tax and no discount.
             d.tax_group_id = None;
-            if d.discount_amount.is_some_and(|a| !a.is_zero()) || d.discount_percentage.is_some() {
+            if d.discount_amount.is_some() || d.discount_percentage.is_some() {
                 input.violation(
                     "discountAmount",
                     "A position without a unit price cannot have a discount.",
@@ -331,17 +345,21 @@ impl<'a> Reader<'a> {
             return;
         };
         // Sent but invalid was reported by its reader already; only report what is missing.
-        if d.unit_id.is_none() && missing(input, "unitId") {
+        if d.unit_id.is_none() && missing(input, "unitId") && missing(input, "unit") {
             input.violation("unitId", "This value should not be blank.", "not_blank");
         }
         // An invalid product was reported already; it would have supplied the tax group.
         let product_failed =
             input.has("product") && d.product.is_none() && !missing(input, "product");
-        if d.tax_group_id.is_none() && missing(input, "taxGroupId") && !product_failed {
+        if d.tax_group_id.is_none()
+            && missing(input, "taxGroupId")
+            && missing(input, "taxGroup")
+            && !product_failed
+        {
             input.violation("taxGroupId", "This value should not be blank.", "not_blank");
         }
         if let Some(amount) = d.discount_amount {
-            if amount.is_sign_negative() && !amount.is_zero() {
+            if amount < Decimal::ZERO {
                 input.violation(
                     "discountAmount",
                     "The discount must be 0 or more.",
@@ -353,7 +371,7 @@ impl<'a> Reader<'a> {
                     "The discount must not exceed the unit price.",
                     "too_high",
                 );
-            } else if !amount.is_zero() && d.discount_percentage.is_some() {
+            } else if d.discount_percentage.is_some() {
                 input.violation(
                     "discountPercentage",
                     "Set either discountAmount or discountPercentage, not both.",
@@ -388,6 +406,24 @@ impl<'a> Reader<'a> {
                 "too_large",
             );
         }
+    }
+}
+
+/// The id at `key` (a plain id, IRI or `{id}`), else the `{id, ...}` embed at `embed` that a
+/// read shape carries instead (`unit`, `taxGroup`): with the key a violation belongs to.
+fn reference_or_embed<'k>(
+    input: &mut Input,
+    key: &'k str,
+    embed: &'k str,
+) -> Option<(&'k str, String)> {
+    if input.has(key) {
+        return fields::reference(input, key).flatten().map(|id| (key, id));
+    }
+    match input.raw(embed) {
+        None | Some(Value::Null) => None,
+        Some(_) => fields::reference(input, embed)
+            .flatten()
+            .map(|id| (embed, id)),
     }
 }
 

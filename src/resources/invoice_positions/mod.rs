@@ -77,7 +77,7 @@ fn add(ctx: &Ctx) -> ApiResult<Reply> {
         serde_json::from_slice(ctx.body)
             .map_err(|e| ApiError::BadRequest(format!("Malformed JSON body: {e}.")))?
     };
-    let lookup = DbLookup { conn: tx, tenant };
+    let lookup = DbLookup::new(tx, tenant);
     let mut reader = Reader::new(inv.currency, &lookup);
     let items = match body {
         Value::Array(values) if values.is_empty() => {
@@ -174,7 +174,7 @@ fn replace(ctx: &Ctx) -> ApiResult<Reply> {
         }
     }
     let mut input = Input::from_map(merged);
-    let lookup = DbLookup { conn: tx, tenant };
+    let lookup = DbLookup::new(tx, tenant);
     let depth = if p.parent_id.is_some() { 2 } else { 1 };
     let mode = Mode::Update {
         has_children: store::has_children(tx, &p.id)?,

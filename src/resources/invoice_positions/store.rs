@@ -331,6 +331,19 @@ pub fn add_credited_quantity(
 pub struct DbLookup<'a> {
     pub conn: &'a Connection,
     pub tenant: &'a str,
+    /// The draft whose positions the body replaces (`PUT /invoices/{id}` with `positions`):
+    /// its own position ids may be sent again, since they are deleted first.
+    pub replacing: Option<&'a str>,
+}
+
+impl<'a> DbLookup<'a> {
+    pub fn new(conn: &'a Connection, tenant: &'a str) -> DbLookup<'a> {
+        DbLookup {
+            conn,
+            tenant,
+            replacing: None,
+        }
+    }
 }
 
 impl Lookup for DbLookup<'_> {
@@ -359,7 +372,13 @@ impl Lookup for DbLookup<'_> {
     fn position_taken(&self, id: &str) -> ApiResult<bool> {
         Ok(self
             .conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM invoice_positions WHERE id = :id)")?
-            .query_row(named_params! {":id": id}, |r| r.get(0))?)
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM invoice_positions
+                                WHERE id = :id AND invoice_id IS NOT :replacing)",
+            )?
+            .query_row(
+                named_params! {":id": id, ":replacing": self.replacing},
+                |r| r.get(0),
+            )?)
     }
 }

@@ -134,7 +134,10 @@ pub fn read(
     };
     let positions = match input.array("positions") {
         Field::Value(values) => {
-            let lookup = DbLookup { conn, tenant };
+            let lookup = DbLookup {
+                replacing: current.map(|c| c.id.as_str()),
+                ..DbLookup::new(conn, tenant)
+            };
             let mut reader = Reader::new(currency, &lookup);
             let items = reader.items(&mut input, "positions", values, 1)?;
             for (i, item) in items.iter().enumerate() {

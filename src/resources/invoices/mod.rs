@@ -100,7 +100,14 @@ pub fn emit(ctx: &Ctx, event: &str, view: &InvoiceView) -> ApiResult<()> {
 pub fn after_edit(ctx: &Ctx, id: &str, action: &str, details: Value) -> ApiResult<InvoiceView> {
     let (tx, tenant) = (ctx.tx, ctx.tenant());
     let inv = store::get(tx, tenant, id)?;
-    totals::recompute(tx, tenant, &inv, TaxSource::Resolve)?;
+    let t = totals::recompute(tx, tenant, &inv, TaxSource::Resolve)?;
+    // The audit trail records the amounts each change led to.
+    let mut details = details;
+    if let Value::Object(map) = &mut details {
+        map.insert("netAmount".into(), json!(t.net));
+        map.insert("taxAmount".into(), json!(t.tax));
+        map.insert("grossAmount".into(), json!(t.gross));
+    }
     history::append(tx, tenant, id, user(ctx), action, &details)?;
     let view = view::read(tx, tenant, id)?;
     emit(ctx, "invoice.updated", &view)?;

@@ -254,12 +254,12 @@ pub struct BreakdownRow {
     pub tax_amount: i64,
 }
 
-/// The invoice's tax breakdown, highest rate first.
+/// The invoice's tax breakdown rows (the read shape orders them by rate).
 pub fn breakdown(conn: &Connection, id: &str) -> ApiResult<Vec<BreakdownRow>> {
     let rows = conn
         .prepare_cached(
             "SELECT rate, treatment, note, net_amount, tax_amount FROM invoice_tax_breakdown
-             WHERE invoice_id = :id ORDER BY CAST(rate AS REAL) DESC, treatment",
+             WHERE invoice_id = :id",
         )?
         .query_map(named_params! {":id": id}, |r| {
             Ok(BreakdownRow {

@@ -170,7 +170,7 @@ impl<'a> Viewer<'a> {
             }
         };
         let money = |minor| Money::from_minor(minor, inv.currency);
-        let tax_breakdown = store::breakdown(conn, &inv.id)?
+        let mut tax_breakdown = store::breakdown(conn, &inv.id)?
             .into_iter()
             .map(|b| {
                 let rate = Decimal::from_str(&b.rate).map_err(|_| {
@@ -185,6 +185,12 @@ impl<'a> Viewer<'a> {
                 })
             })
             .collect::<ApiResult<Vec<_>>>()?;
+        // Highest rate first, as printed; equal rates by treatment.
+        tax_breakdown.sort_by(|a, b| {
+            b.rate
+                .cmp(&a.rate)
+                .then_with(|| a.treatment.cmp(&b.treatment))
+        });
         let positions = if detail {
             let rows = positions::for_invoice(conn, &inv.id)?;
             let mut embeds = Embeds::new(conn, tenant, self.locale.clone());
