@@ -6,13 +6,10 @@ use crate::domain::money::Currency;
 use crate::error::Violation;
 use rust_decimal::Decimal;
 
-pub const TYPE_INVOICE: &str = "TYPE_INVOICE";
-pub const TYPE_CREDIT: &str = "TYPE_CREDIT";
-pub const TYPE_CANCELLATION: &str = "TYPE_CANCELLATION";
-pub const STATUS_DRAFT: &str = "STATUS_DRAFT";
-pub const STATUS_UNPAID: &str = "STATUS_UNPAID";
-pub const STATUS_PAID: &str = "STATUS_PAID";
-pub const STATUS_CANCELLED: &str = "STATUS_CANCELLED";
+pub use crate::resources::invoices::model::{
+    STATUS_CANCELLED, STATUS_DRAFT, STATUS_PAID, STATUS_UNPAID, TYPE_CANCELLATION, TYPE_CREDIT,
+    TYPE_INVOICE,
+};
 
 /// Credit-note reasons (06 §1.9); `other` when absent.
 pub const REASONS: &[&str] = &[

@@ -6,6 +6,7 @@
 use crate::domain::money::Currency;
 use crate::domain::time;
 use crate::error::{ApiError, ApiResult};
+use crate::resources::invoices::model::{STATUS_PAID, STATUS_UNPAID, TYPE_INVOICE};
 use rusqlite::{named_params, Connection, OptionalExtension};
 
 /// An invoice as far as money goes. Amounts are minor units of `currency`.
@@ -33,9 +34,24 @@ impl InvoiceState {
     pub fn amount_due(&self) -> i64 {
         self.gross - self.paid - self.credited
     }
+
+    /// Checks that the stored amount due of a finalized, open or paid invoice is what its
+    /// ledger says. A mismatch means corrupt money data: refuse (logged 500) instead of
+    /// booking on top of it.
+    pub fn check(&self) -> ApiResult<()> {
+        let open = matches!(self.status.as_str(), STATUS_UNPAID | STATUS_PAID);
+        if self.kind == TYPE_INVOICE && open && self.unpaid != self.amount_due() {
+            return Err(ApiError::Internal(format!(
+                "invoice {}: unpaid {} != gross {} - paid {} - credited {}",
+                self.id, self.unpaid, self.gross, self.paid, self.credited
+            )));
+        }
+        Ok(())
+    }
 }
 
-/// The invoice `id` of `tenant`; 404 for unknown ids and for other tenants' invoices alike.
+/// The invoice `id` of `tenant`; 404 for unknown ids and for other tenants' invoices alike;
+/// 500 when its money state does not add up (`InvoiceState::check`).
 pub fn load(conn: &Connection, tenant: &str, id: &str) -> ApiResult<InvoiceState> {
     let row = conn
         .prepare_cached(
@@ -80,7 +96,7 @@ pub fn load(conn: &Connection, tenant: &str, id: &str) -> ApiResult<InvoiceState
     let currency = Currency::parse(&code)
         .ok_or_else(|| ApiError::Internal(format!("invoice {id}: stored currency {code}")))?;
     let (gross, paid, credited, unpaid) = amounts;
-    Ok(InvoiceState {
+    let state = InvoiceState {
         id,
         customer_id,
         customer_number,
@@ -94,7 +110,9 @@ pub fn load(conn: &Connection, tenant: &str, id: &str) -> ApiResult<InvoiceState
         unpaid,
         pay_date,
         payment_method_id: pm,
-    })
+    };
+    state.check()?;
+    Ok(state)
 }
 
 /// Writes the money columns of `state` back. The caller has decided the new values.

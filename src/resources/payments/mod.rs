@@ -12,7 +12,7 @@ use crate::domain::{outbox, settings, time};
 use crate::error::{ApiError, ApiResult};
 use crate::http::list::Page;
 use crate::http::{get, patch, post, Access, Ctx, Reply, Route};
-use crate::resources::invoice_corrections::rules::{
+use crate::resources::invoices::model::{
     STATUS_CANCELLED, STATUS_DRAFT, STATUS_PAID, STATUS_UNPAID, TYPE_INVOICE,
 };
 use crate::resources::invoices::{history, view};
@@ -74,25 +74,9 @@ fn require_open(state: &InvoiceState, action: &str) -> ApiResult<()> {
     )))
 }
 
-/// Loads the invoice and checks that its stored amount due matches its ledger (gross − paid −
-/// credited). A mismatch means corrupt money data: refuse (logged 500) instead of booking on it.
-fn load_consistent(ctx: &Ctx) -> ApiResult<InvoiceState> {
-    let state = ledger::load(ctx.tx, ctx.tenant(), ctx.param("id"))?;
-    if state.kind == TYPE_INVOICE
-        && matches!(state.status.as_str(), STATUS_UNPAID | STATUS_PAID)
-        && state.unpaid != state.amount_due()
-    {
-        return Err(ApiError::Internal(format!(
-            "invoice {}: unpaid {} != gross {} - paid {} - credited {}",
-            state.id, state.unpaid, state.gross, state.paid, state.credited
-        )));
-    }
-    Ok(state)
-}
-
 fn record_payment(ctx: &Ctx) -> ApiResult<Reply> {
     let (tx, tenant) = (ctx.tx, ctx.tenant());
-    let mut state = load_consistent(ctx)?;
+    let mut state = ledger::load(ctx.tx, ctx.tenant(), ctx.param("id"))?;
     require_open(&state, "Payments can be recorded")?;
     if state.unpaid <= 0 {
         // A negative invoice owes money to the customer: that is refunded, not paid.
@@ -170,7 +154,7 @@ fn record_payment(ctx: &Ctx) -> ApiResult<Reply> {
 /// means "collect the open amount with it", which only a finalized, unpaid invoice has.
 fn change_payment_method(ctx: &Ctx) -> ApiResult<Reply> {
     let (tx, tenant) = (ctx.tx, ctx.tenant());
-    let mut state = load_consistent(ctx)?;
+    let mut state = ledger::load(ctx.tx, ctx.tenant(), ctx.param("id"))?;
     require_open(&state, "The payment method can be changed")?;
     let mut input = ctx.input()?;
     input.reject_unknown(&["paymentMethodId"]);
