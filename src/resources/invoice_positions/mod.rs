@@ -3,6 +3,7 @@
 //! invoice (as Fynn does), recompute its amounts and append to its history; any write on a
 //! position of a finalized document is a 409.
 
+pub mod fields;
 pub mod input;
 pub mod model;
 pub mod store;

@@ -24,7 +24,7 @@ use crate::http::input::Input;
 use crate::http::list::Page;
 use crate::http::{delete, get, post, put, Access, Ctx, Method, Reply, Route};
 use crate::resources::customers::fields;
-use crate::resources::invoice_positions::{input::date, store as positions};
+use crate::resources::invoice_positions::{fields::date, store as positions};
 use crate::resources::units;
 use finalize::Settlement;
 use model::{STATUS_PAID, TYPE_INVOICE};
