@@ -371,12 +371,37 @@ fn scopes_and_tenants_guard_every_endpoint() {
         assert_problem(&s.send_as(&other, method, path, Some(body)), 404);
         assert_problem(&s.send(method, path, None, Some(body), &[]), 401);
     }
-    // Reading transactions needs transaction:read, which read-only members have.
+    // Reading transactions needs transaction:read, which read-only members have; a role with
+    // invoice scopes only does not.
     assert_eq!(
         s.get_as(&read_only, &format!("/payment/transactions/{tx}"))
             .status,
         200
     );
+    s.db()
+        .execute(
+            "INSERT INTO roles (tenant_id, id, name, permissions, created_at)
+             VALUES (?1, 'invoicer', 'Invoicer', '[\"invoice:read\",\"invoice:write\"]',
+                     '2026-01-01T00:00:00+00:00')",
+            [&s.tenant_id],
+        )
+        .unwrap();
+    let invoicer = s.token_with_role("invoicer");
+    for path in [
+        "/payment/transactions".to_string(),
+        format!("/payment/transactions/{tx}"),
+    ] {
+        let r = s.get_as(&invoicer, &path);
+        assert_problem(&r, 403);
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("transaction:read"),
+            "{}",
+            r.text
+        );
+    }
     assert_problem(
         &s.get_as(&other, &format!("/payment/transactions/{tx}")),
         404,
