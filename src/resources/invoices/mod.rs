@@ -3,6 +3,17 @@
 //! change appends to the history and writes an outbox event in the same transaction. The
 //! amounts come from `billing::invoice_calc`; positions live in `invoice_positions`.
 //!
+//! Decisions (kontor):
+//! - Numbers are unique per (tenant, type), i.e. per number range; drafts have none.
+//! - `finalizationDate` and `dueDate` are calendar dates in the tenant's time zone.
+//! - Tax is resolved on every draft change and again at finalization (the facts of the invoice
+//!   date count); the invoice address's country and VAT id decide it, as printed.
+//! - Finalize refuses (422 on `grossAmount`) a zero total while `billing.generateZeroInvoices`
+//!   is off (`zero_total`), and a negative total (`negative_total`: that is a credit note).
+//! - PUT keeps absent keys; `positions`, when sent, replaces all positions.
+//! - Deleting a draft keeps its history; there is no webhook event for it (Fynn has none).
+//! - List items carry totals and the tax breakdown; positions only in the detail view.
+//!
 //! Helpers for other slices (corrections, payments, billing runs):
 //! - `store::get` (row), `view::read` (read shape with positions), `store::insert_draft`;
 //! - `totals::recompute` (with `TaxSource::Resolve` or `Stored`), `finalize::seal` (number from
@@ -15,6 +26,8 @@ pub mod input;
 pub mod model;
 pub mod party;
 pub mod store;
+#[cfg(test)]
+mod tests;
 pub mod totals;
 pub mod view;
 
