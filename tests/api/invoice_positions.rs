@@ -225,6 +225,8 @@ fn reads_replaces_and_deletes_one_position() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body, inv["positions"][0]);
     assert_eq!(r.body["unit"]["name"], "Stück");
+    let en = s.get(&format!("/invoice-position-items/{pid}?locale=en"));
+    assert_eq!(en.body["unit"]["name"], "Piece");
     assert_problem(&s.get("/invoice-position-items/nope"), 404);
     // A used id cannot be chosen again.
     let mut again = line(&c, "B", json!(1), "1", &c.standard);

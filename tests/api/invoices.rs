@@ -298,6 +298,12 @@ fn put_updates_a_draft_and_replaces_positions_when_sent() {
     assert_problem(&r, 422);
     assert_eq!(r.violation_paths(), ["customer"]);
     assert_problem(&s.put("/invoices/nope", &json!({})), 404);
+    // Positions of an invoice body nest through `children`, not `parent`.
+    let mut orphan = line(&c, "C", json!(1), "1.00", &c.standard);
+    orphan["parent"] = s.get(&path).body["positions"][0]["id"].clone();
+    let r = s.put(&path, &json!({"positions": [orphan]}));
+    assert_problem(&r, 422);
+    assert_eq!(r.violation_paths(), ["positions[0].parent"]);
     assert_eq!(
         outbox(&s, id),
         ["invoice.created", "invoice.updated", "invoice.updated"]
