@@ -652,3 +652,9 @@ ON payment_transactions
 BEGIN SELECT RAISE(ABORT, 'payment transactions are immutable'); END;
 CREATE TRIGGER payment_transactions_no_delete BEFORE DELETE ON payment_transactions
 BEGIN SELECT RAISE(ABORT, 'payment transactions cannot be deleted'); END;
+
+-- Subscriptions and subscription items (src/resources/subscriptions)
+
+-- Measurements and billing groups (src/resources/subscription_measurements, billing_groups)
+
+-- Billing runs and billed periods (src/resources/billing_runs, src/billing)

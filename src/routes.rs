@@ -33,6 +33,11 @@ pub fn all() -> Vec<Route> {
         resources::invoice_positions::routes(),
         resources::invoice_corrections::routes(),
         resources::payments::routes(),
+        resources::subscriptions::routes(),
+        resources::subscription_items::routes(),
+        resources::subscription_measurements::routes(),
+        resources::billing_groups::routes(),
+        resources::billing_runs::routes(),
     ]
     .into_iter()
     .flatten()

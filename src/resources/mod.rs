@@ -2,6 +2,8 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod billing_groups;
+pub mod billing_runs;
 pub mod coupons;
 pub mod custom_fields;
 pub mod customer_addresses;
@@ -20,6 +22,9 @@ pub mod product_families;
 pub mod products;
 pub mod roles;
 pub mod settings;
+pub mod subscription_items;
+pub mod subscription_measurements;
+pub mod subscriptions;
 pub mod system;
 pub mod tax_groups;
 pub mod tenants;

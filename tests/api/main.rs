@@ -4,6 +4,8 @@ mod common;
 
 mod accounts;
 mod api_tokens;
+mod billing_groups;
+mod billing_runs;
 mod cli;
 mod concurrency;
 mod coupons;
@@ -25,6 +27,9 @@ mod product_families;
 mod products;
 mod roles;
 mod settings;
+mod subscription_items;
+mod subscription_measurements;
+mod subscriptions;
 mod tax_groups;
 mod tenants;
 mod units;

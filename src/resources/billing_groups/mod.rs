@@ -1,0 +1,7 @@
+//! billing_groups (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! billing_runs (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

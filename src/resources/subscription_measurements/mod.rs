@@ -1,0 +1,7 @@
+//! subscription_measurements (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

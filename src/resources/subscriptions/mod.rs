@@ -1,0 +1,7 @@
+//! subscriptions (in progress).
+
+use crate::http::Route;
+
+pub fn routes() -> Vec<Route> {
+    vec![]
+}

@@ -1,0 +1,1 @@
+//! billing_groups API tests (in progress).

@@ -1,0 +1,1 @@
+//! billing_runs API tests (in progress).

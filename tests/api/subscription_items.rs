@@ -1,0 +1,1 @@
+//! subscription_items API tests (in progress).

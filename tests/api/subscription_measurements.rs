@@ -1,0 +1,1 @@
+//! subscription_measurements API tests (in progress).

@@ -1,0 +1,1 @@
+//! subscriptions API tests (in progress).
