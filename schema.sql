@@ -654,6 +654,114 @@ CREATE TRIGGER payment_transactions_no_delete BEFORE DELETE ON payment_transacti
 BEGIN SELECT RAISE(ABORT, 'payment transactions cannot be deleted'); END;
 
 -- Subscriptions and subscription items (src/resources/subscriptions)
+-- All dates are calendar dates 'YYYY-MM-DD' in the tenant time zone; *_at columns are RFC 3339
+-- timestamps. Contract end dates are the LAST COVERED DAY (inclusive): a subscription with
+-- contract_end 2027-01-14 is billed up to and including 14 Jan 2027 (reference 08 §1.12 step 3).
+CREATE TABLE subscriptions (
+    id                          TEXT PRIMARY KEY,
+    tenant_id                   TEXT NOT NULL REFERENCES tenants(id),
+    customer_id                 TEXT NOT NULL REFERENCES customers(id),
+    number                      TEXT NOT NULL, -- from the 'subscription' number range
+    external_id                 TEXT,
+    name                        TEXT,
+    status                      TEXT NOT NULL DEFAULT 'draft'
+                                    CHECK (status IN ('draft', 'offer', 'active', 'paused', 'cancelled', 'terminated')),
+    -- The billing_groups table belongs to another slice; the reference is checked in code.
+    billing_group_id            TEXT,
+    currency_code               TEXT NOT NULL, -- all items' price plans share it (08 §1.5)
+    contract_start              TEXT NOT NULL,
+    billing_start               TEXT NOT NULL,
+    contract_end                TEXT,          -- last covered day; set by a fixed end or a cancellation
+    contract_end_before_cancel  TEXT,          -- restored by revoke-cancellation
+    trial_ends_on               TEXT,          -- first billable day; NULL = no trial
+    -- Contract terms '<n><D|W|M|Y>'; NULL = the 08 §1.12 defaults.
+    contract_period             TEXT,
+    cancellation_period         TEXT,
+    later_contract_period       TEXT,
+    later_cancellation_period   TEXT,
+    payment_method_id           TEXT,          -- NULL: the customer's default payment method
+    invoice_address_id          TEXT REFERENCES customer_addresses(id) ON DELETE SET NULL,
+    po_number                   TEXT,
+    custom_fields               TEXT NOT NULL DEFAULT '{}', -- JSON object
+    activated_at                TEXT,
+    activation_date             TEXT,
+    cancelled_at                TEXT,          -- when the cancel action happened
+    cancellation_date_type      TEXT CHECK (cancellation_date_type IN ('immediate', 'next_possible', 'custom')),
+    cancellation_reason         TEXT,
+    terminated_at               TEXT,
+    paused_at                   TEXT,          -- date of the latest pause; billing stops from here
+    resumed_at                  TEXT,          -- date of the latest resume
+    -- 'bill_missed': periods missed during the pause are billed by the next run;
+    -- 'skip': items restart at resume_next_billing_date (08 §1.9).
+    resume_mode                 TEXT CHECK (resume_mode IN ('bill_missed', 'skip')),
+    resume_next_billing_date    TEXT,
+    next_billing_date           TEXT,          -- earliest items.next_billing_date (refresh_next_billing_date)
+    last_billing_at             TEXT,
+    created_at                  TEXT NOT NULL,
+    updated_at                  TEXT NOT NULL,
+    UNIQUE (tenant_id, number),
+    CHECK ((resume_mode = 'skip') = (resume_next_billing_date IS NOT NULL))
+);
+CREATE INDEX subscriptions_tenant ON subscriptions (tenant_id, created_at);
+CREATE INDEX subscriptions_customer ON subscriptions (customer_id);
+CREATE INDEX subscriptions_status ON subscriptions (tenant_id, status);
+
+CREATE TABLE subscription_items (
+    id                     TEXT PRIMARY KEY,
+    tenant_id              TEXT NOT NULL REFERENCES tenants(id),
+    subscription_id        TEXT NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+    parent_id              TEXT REFERENCES subscription_items(id),
+    type                   TEXT NOT NULL DEFAULT 'product' CHECK (type IN ('option', 'charge', 'plan-product', 'product')),
+    product_id             TEXT NOT NULL REFERENCES products(id),
+    price_plan_id          TEXT NOT NULL REFERENCES price_plans(id),
+    name                   TEXT,          -- NULL: the product's name
+    description            TEXT,
+    further_information    TEXT,
+    quantity               TEXT NOT NULL DEFAULT '1', -- exact decimal >= 0
+    status                 TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'active', 'canceled', 'terminated')),
+    start_date             TEXT NOT NULL, -- activation date of the item ('phase')
+    billing_start          TEXT NOT NULL, -- anchor asked for by the client
+    trial_ends_on          TEXT,          -- first billable day of the item; NULL = no trial
+    -- Billing schedule, maintained by this slice and by the billing engine:
+    -- periods are billing_anchor + k * price plan interval (month-end clamped, 08 §7).
+    -- billing_anchor = max(billing_start, trial_ends_on) unless re-anchored by a resume 'skip'.
+    billing_anchor         TEXT NOT NULL,
+    next_period_start      TEXT,          -- start of the first period not billed yet; NULL = nothing left
+    next_billing_date      TEXT,          -- when that period falls due (start in advance, end in arrears)
+    last_billed_from       TEXT,
+    last_billed_to         TEXT,          -- last covered day of the last billed period
+    last_billed_at         TEXT,
+    end_date               TEXT,          -- last covered day (cancellation / fixed end); NULL = open
+    end_date_before_cancel TEXT,
+    periods                TEXT,          -- JSON contract terms; NULL = inherit the subscription's
+    activated_at           TEXT,
+    cancelled_at           TEXT,
+    terminated_at          TEXT,
+    created_at             TEXT NOT NULL,
+    updated_at             TEXT NOT NULL,
+    CHECK (next_billing_date IS NULL OR next_period_start IS NOT NULL)
+);
+CREATE INDEX subscription_items_subscription ON subscription_items (subscription_id);
+-- The billing engine's scan: billable items by due date.
+CREATE INDEX subscription_items_due ON subscription_items (tenant_id, next_billing_date)
+    WHERE status IN ('pending', 'active', 'canceled') AND next_billing_date IS NOT NULL;
+CREATE INDEX subscription_items_product ON subscription_items (product_id);
+CREATE INDEX subscription_items_price_plan ON subscription_items (price_plan_id);
+
+-- A coupon applied to one item (reference 08 §2.5); one row per item the coupon covers.
+CREATE TABLE subscription_discounts (
+    id                   TEXT PRIMARY KEY,
+    tenant_id            TEXT NOT NULL REFERENCES tenants(id),
+    subscription_id      TEXT NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+    subscription_item_id TEXT NOT NULL REFERENCES subscription_items(id) ON DELETE CASCADE,
+    coupon_id            TEXT NOT NULL REFERENCES coupons(id),
+    -- Periods still discounted; NULL = lifetime. The billing engine decrements it per billed
+    -- period and stops discounting at 0 ('once' starts at 1, 'limited' at frequency_interval).
+    remaining_periods    INTEGER CHECK (remaining_periods >= 0),
+    created_at           TEXT NOT NULL,
+    UNIQUE (subscription_item_id, coupon_id)
+);
+CREATE INDEX subscription_discounts_subscription ON subscription_discounts (subscription_id);
 
 -- Measurements and billing groups (src/resources/subscription_measurements, billing_groups)
 
