@@ -1,4 +1,6 @@
-//! Billing logic over domain types: invoice amounts (more to come: billing runs, dunning).
+//! Billing logic over domain types: invoice amounts, due periods and item lines, billing runs.
 
 pub mod invoice_calc;
 pub mod usage;
+pub mod due;
+pub mod lines;

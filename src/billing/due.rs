@@ -1,0 +1,195 @@
+//! Which billing periods of one subscription item are due by a billing date (DESIGN §6,
+//! reference 08 §7, 06 §3.5): periods anchored on the billing start (or aligned to a billing
+//! group's date with a prorated first period), shifted past a trial, cut at a cancellation,
+//! due at their start (in advance) or end (in arrears and metered usage). Pure calendar math on
+//! tenant-local dates; the database's UNIQUE key on billed periods makes billing exactly-once,
+//! this module only says what is due.
+
+use crate::domain::period::{days_between, Interval, Period, Unit};
+use chrono::{Days, Months, NaiveDate};
+
+/// When a period is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timing {
+    /// At the period's start (`payInAdvance` true).
+    Advance,
+    /// At the period's end: `payInAdvance` false, and always for metered usage.
+    Arrears,
+}
+
+/// The billing facts of one item, as dates in the tenant's time zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    pub interval: Interval,
+    /// The anchor of the periods (`billingStart`).
+    pub billing_start: NaiveDate,
+    /// Billing-group alignment: the end (exclusive) of the first, partial period; later
+    /// periods are anchored on it. `None`: periods run from the billing start.
+    pub first_period_end: Option<NaiveDate>,
+    pub timing: Timing,
+    /// `proRata`: a partial period costs days covered / days in the full period.
+    pub pro_rata: bool,
+    /// First day after the trial (`trialEndsOn`); nothing before it is billed, and billing
+    /// starts there (08 §1.10: "the first period starts at trialEndsOn").
+    pub trial_end: Option<NaiveDate>,
+    /// First day no longer covered (cancellation / termination / contract end); the period
+    /// that contains it is cut there and prorated.
+    pub end: Option<NaiveDate>,
+    /// Resumed with `nextBillingDate` (08 §1.9 "ignore previous billing"): periods starting
+    /// before this date are never billed.
+    pub skip_before: Option<NaiveDate>,
+}
+
+/// One period that is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DuePeriod {
+    /// 0 = the first period of the schedule.
+    pub index: u32,
+    /// The service range actually covered, `end` exclusive (cut by alignment or cancellation).
+    pub covered: Period,
+    /// Days of the full period the covered range belongs to (the proration denominator).
+    pub full_days: u32,
+    /// The billing date: `covered.start` in advance, `covered.end` in arrears.
+    pub due_on: NaiveDate,
+    /// Whether the amount is prorated: `proRata` and the covered range is shorter.
+    pub prorated: bool,
+}
+
+impl DuePeriod {
+    pub fn covered_days(&self) -> u32 {
+        self.covered.days()
+    }
+}
+
+/// Most periods one call looks at: a daily plan over 27 years. Bounds the work a corrupt
+/// billing start (year 1) could cause.
+pub const MAX_PERIODS: u32 = 10_000;
+
+/// `date` minus one interval, clamped to the month end like `Interval::advance`.
+pub fn back(interval: Interval, date: NaiveDate) -> Option<NaiveDate> {
+    let n = interval.count;
+    match interval.unit {
+        Unit::Day => date.checked_sub_days(Days::new(u64::from(n))),
+        Unit::Week => date.checked_sub_days(Days::new(u64::from(n) * 7)),
+        Unit::Month => date.checked_sub_months(Months::new(n)),
+        Unit::Year => date.checked_sub_months(Months::new(n.checked_mul(12)?)),
+    }
+}
+
+impl Schedule {
+    /// The first billable day: the billing start, or the trial end when that is later.
+    pub fn first_day(&self) -> NaiveDate {
+        match self.trial_end {
+            Some(t) if t > self.billing_start => t,
+            _ => self.billing_start,
+        }
+    }
+
+    /// The `k`-th full period and the covered part of it, before any cancellation cut.
+    fn nth(&self, k: u32) -> Option<(Period, Period)> {
+        let first = self.first_day();
+        match self.first_period_end {
+            // Aligned: the first period runs from the first day to the group date and is
+            // measured against the full interval that ends there.
+            Some(e) if e > first => {
+                if k == 0 {
+                    let full_start = back(self.interval, e)?;
+                    // A first period longer than one interval (group date further away) is
+                    // billed as a whole: never more than 100 %.
+                    let full = Period {
+                        start: full_start.min(first),
+                        end: e,
+                    };
+                    Some((
+                        full,
+                        Period {
+                            start: first,
+                            end: e,
+                        },
+                    ))
+                } else {
+                    let p = self.interval.period(e, k - 1)?;
+                    Some((p, p))
+                }
+            }
+            _ => {
+                let p = self.interval.period(first, k)?;
+                Some((p, p))
+            }
+        }
+    }
+
+    /// Every period due on or before `date` that `billed` does not report as billed (by its
+    /// covered start), oldest first.
+    pub fn due(&self, date: NaiveDate, billed: &dyn Fn(NaiveDate) -> bool) -> Vec<DuePeriod> {
+        let mut out = Vec::new();
+        for k in 0..MAX_PERIODS {
+            let Some((full, mut covered)) = self.nth(k) else {
+                break;
+            };
+            if let Some(end) = self.end {
+                if covered.start >= end {
+                    break;
+                }
+                if covered.end > end {
+                    covered.end = end;
+                }
+            }
+            let due_on = match self.timing {
+                Timing::Advance => covered.start,
+                Timing::Arrears => covered.end,
+            };
+            // Due dates only grow with k: the first one past the date ends the search.
+            if due_on > date {
+                break;
+            }
+            if self.skip_before.is_some_and(|s| covered.start < s) || billed(covered.start) {
+                continue;
+            }
+            let full_days = full.days();
+            out.push(DuePeriod {
+                index: k,
+                covered,
+                full_days,
+                due_on,
+                prorated: self.pro_rata && covered.days() < full_days,
+            });
+        }
+        out
+    }
+
+    /// The next billing date after everything due by `date` is billed: the due date of the
+    /// first period not due yet (`billing.nextBillingAt`); `None` once the item has ended.
+    pub fn next_billing_date(&self, date: NaiveDate) -> Option<NaiveDate> {
+        for k in 0..MAX_PERIODS {
+            let (_, mut covered) = self.nth(k)?;
+            if let Some(end) = self.end {
+                if covered.start >= end {
+                    return None;
+                }
+                covered.end = covered.end.min(end);
+            }
+            let due_on = match self.timing {
+                Timing::Advance => covered.start,
+                Timing::Arrears => covered.end,
+            };
+            let skipped = self.skip_before.is_some_and(|s| covered.start < s);
+            if due_on > date && !skipped {
+                return Some(due_on);
+            }
+        }
+        None
+    }
+}
+
+/// Days covered and days in the full period, for printing ("14 of 30 days").
+pub fn proration_text(p: &DuePeriod) -> String {
+    format!(
+        "{} of {} days",
+        days_between(p.covered.start, p.covered.end),
+        p.full_days
+    )
+}
+
+#[cfg(test)]
+mod tests;
