@@ -764,5 +764,98 @@ CREATE TABLE subscription_discounts (
 CREATE INDEX subscription_discounts_subscription ON subscription_discounts (subscription_id);
 
 -- Measurements and billing groups (src/resources/subscription_measurements, billing_groups)
+-- A customer's billing group (08 §4): its subscriptions' periods start on the group date.
+-- custom_day is required for 'custom' and only kept there; custom_month is optional.
+CREATE TABLE billing_groups (
+    id           TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL REFERENCES tenants(id),
+    customer_id  TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    type         TEXT NOT NULL CHECK (type IN ('start_of_month', 'end_of_month', 'start_of_year',
+                                               'end_of_year', 'custom')),
+    custom_day   INTEGER CHECK (custom_day BETWEEN 1 AND 31),
+    custom_month INTEGER CHECK (custom_month BETWEEN 1 AND 12),
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    CHECK ((type = 'custom') = (custom_day IS NOT NULL)),
+    CHECK (type = 'custom' OR custom_month IS NULL)
+);
+CREATE INDEX billing_groups_customer ON billing_groups (customer_id, created_at);
+
+-- Reported usage and quantity values (08 §3), one row per value and item (a value sent by
+-- measurement code fans out to every matching item). Append-only; aggregated per period by
+-- src/billing/usage.rs. quantity is exact decimal TEXT; measured_at is INTEGER unix
+-- milliseconds UTC, so the batch path stores a number instead of formatting text and period
+-- windows are integer ranges. event_id: the caller's id for count_unique (NULL: its own event).
+-- Ties of measured_at are ordered by rowid (arrival).
+CREATE TABLE measurement_values (
+    id                   TEXT PRIMARY KEY,
+    tenant_id            TEXT NOT NULL REFERENCES tenants(id),
+    subscription_item_id TEXT NOT NULL REFERENCES subscription_items(id) ON DELETE CASCADE,
+    measurement_id       TEXT NOT NULL REFERENCES measurements(id),
+    quantity             TEXT NOT NULL,
+    measured_at          INTEGER NOT NULL,
+    event_id             TEXT,
+    batch_id             TEXT,
+    created_at           TEXT NOT NULL
+);
+CREATE INDEX measurement_values_item ON measurement_values (subscription_item_id, measured_at);
 
 -- Billing runs and billed periods (src/resources/billing_runs, src/billing)
+-- One row per run, dry runs included (they write nothing else). Counts are what the run billed
+-- (a dry run: what it would bill). status: running -> completed | failed.
+CREATE TABLE billing_runs (
+    id                   TEXT PRIMARY KEY,
+    tenant_id            TEXT NOT NULL REFERENCES tenants(id),
+    date                 TEXT NOT NULL,          -- YYYY-MM-DD billing date, tenant time zone
+    dry_run              INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+    status               TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+    subscriptions_billed INTEGER NOT NULL DEFAULT 0,
+    invoices_created     INTEGER NOT NULL DEFAULT 0,
+    customers_failed     INTEGER NOT NULL DEFAULT 0,
+    started_at           TEXT NOT NULL,
+    completed_at         TEXT,
+    error                TEXT
+);
+CREATE INDEX billing_runs_tenant ON billing_runs (tenant_id, started_at);
+
+-- The exactly-once invariant (DESIGN §1, §6): an item's period is billed once per reason, by
+-- whichever run gets there first; a second run, a crash and re-run, or two concurrent runs
+-- hit this key and bill nothing twice. Written in the transaction of the invoice it went on.
+-- invoice_id is NULL for a period billed at zero while zero invoices are off.
+CREATE TABLE billed_periods (
+    id                   INTEGER PRIMARY KEY,
+    tenant_id            TEXT NOT NULL REFERENCES tenants(id),
+    subscription_id      TEXT NOT NULL REFERENCES subscriptions(id),
+    subscription_item_id TEXT NOT NULL REFERENCES subscription_items(id),
+    period_start         TEXT NOT NULL,          -- first covered day
+    period_end           TEXT NOT NULL,          -- last covered day
+    reason               TEXT NOT NULL CHECK (reason IN ('recurring', 'usage')),
+    billing_date         TEXT NOT NULL,
+    amount               INTEGER NOT NULL,       -- line net in minor units, before discount
+    discount             INTEGER NOT NULL DEFAULT 0,
+    subscription_discount_id TEXT,               -- the applied coupon that discounted it
+    invoice_id           TEXT REFERENCES invoices(id),
+    billing_run_id       TEXT REFERENCES billing_runs(id),
+    created_at           TEXT NOT NULL,
+    UNIQUE (subscription_item_id, period_start, reason)
+);
+CREATE INDEX billed_periods_invoice ON billed_periods (invoice_id) WHERE invoice_id IS NOT NULL;
+CREATE INDEX billed_periods_discount ON billed_periods (subscription_discount_id)
+    WHERE subscription_discount_id IS NOT NULL;
+CREATE TRIGGER billed_periods_no_update BEFORE UPDATE ON billed_periods
+BEGIN SELECT RAISE(ABORT, 'billed periods are append-only'); END;
+
+-- One invoice per customer, billing date and currency: the second key of exactly-once.
+CREATE TABLE billing_run_invoices (
+    invoice_id     TEXT PRIMARY KEY REFERENCES invoices(id),
+    tenant_id      TEXT NOT NULL REFERENCES tenants(id),
+    customer_id    TEXT NOT NULL REFERENCES customers(id),
+    billing_date   TEXT NOT NULL,
+    currency_code  TEXT NOT NULL,
+    billing_run_id TEXT NOT NULL REFERENCES billing_runs(id),
+    range_from     TEXT NOT NULL,                -- first covered day on the invoice
+    range_to       TEXT NOT NULL,                -- last covered day on the invoice
+    billed_at      TEXT NOT NULL,
+    UNIQUE (tenant_id, customer_id, billing_date, currency_code)
+);

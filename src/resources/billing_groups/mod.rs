@@ -1,5 +1,7 @@
 //! billing_groups (in progress).
 
+pub mod align;
+
 use crate::http::Route;
 
 pub fn routes() -> Vec<Route> {
