@@ -170,7 +170,9 @@ impl Schedule {
         } else {
             i64::from(k) - 1
         };
-        let m = self.first_month.checked_add(offset.checked_mul(self.months)?)?;
+        let m = self
+            .first_month
+            .checked_add(offset.checked_mul(self.months)?)?;
         Some(Period {
             start: clamped(m, self.day)?,
             end: clamped(m.checked_add(self.months)?, self.day)?,
@@ -186,7 +188,13 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    fn schedule(start: &str, interval: &str, kind: &str, day: Option<u32>, month: Option<u32>) -> Schedule {
+    fn schedule(
+        start: &str,
+        interval: &str,
+        kind: &str,
+        day: Option<u32>,
+        month: Option<u32>,
+    ) -> Schedule {
         Schedule::new(
             d(start),
             Interval::parse(interval).unwrap(),
@@ -216,7 +224,9 @@ mod tests {
         assert_eq!(s.period(3), Some(p("2026-03-31", "2026-04-30")));
         assert_eq!(s.period(4), Some(p("2026-04-30", "2026-05-31")));
         // In a 30-day month: 17 Apr .. 29 Apr = 13 of 30 days (31 Mar .. 29 Apr).
-        let f = schedule("2026-04-17", "1M", "end_of_month", None, None).first().unwrap();
+        let f = schedule("2026-04-17", "1M", "end_of_month", None, None)
+            .first()
+            .unwrap();
         assert_eq!((f.days, f.full_days), (13, 30));
         assert_eq!(f.full, p("2026-03-31", "2026-04-30"));
     }
@@ -284,7 +294,13 @@ mod tests {
         assert_eq!(Rule::of("custom", Some(32), None), None);
         assert_eq!(Rule::of("weekly", None, None), None);
         let rule = Rule::of("start_of_month", None, None).unwrap();
-        assert_eq!(Schedule::new(d("2026-01-05"), Interval::parse("14D").unwrap(), rule), None);
-        assert_eq!(Schedule::new(d("2026-01-05"), Interval::parse("1W").unwrap(), rule), None);
+        assert_eq!(
+            Schedule::new(d("2026-01-05"), Interval::parse("14D").unwrap(), rule),
+            None
+        );
+        assert_eq!(
+            Schedule::new(d("2026-01-05"), Interval::parse("1W").unwrap(), rule),
+            None
+        );
     }
 }
