@@ -4,3 +4,6 @@ pub mod invoice_calc;
 pub mod usage;
 pub mod due;
 pub mod lines;
+pub mod bill;
+pub mod items;
+pub mod run;

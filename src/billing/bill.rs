@@ -1,0 +1,429 @@
+//! Billing one customer for one date, inside the caller's transaction: every due item period
+//! becomes a position (grouped by subscription, with its service period), one invoice per
+//! currency is created and finalized through the invoice module, and each period is recorded in
+//! `billed_periods` in the same transaction, so the invoice and the record commit together or
+//! not at all (DESIGN §6, reference 06 §3.5).
+
+use super::due::DuePeriod;
+use super::items::{self, Item};
+use super::lines::{coupon_discount, item_charge};
+use crate::domain::money::Currency;
+use crate::domain::{outbox, settings, time};
+use crate::error::{ApiError, ApiResult};
+use crate::resources::invoice_positions::model::PositionData;
+use crate::resources::invoice_positions::store as positions;
+use crate::resources::invoices::finalize::{self, Settlement};
+use crate::resources::invoices::input::InvoiceWrite;
+use crate::resources::invoices::model::TYPE_INVOICE;
+use crate::resources::invoices::totals::{self, TaxSource};
+use crate::resources::invoices::{history, store, view};
+use chrono::NaiveDate;
+use rusqlite::{named_params, Connection};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{json, Map};
+use std::collections::BTreeMap;
+
+/// What billing one customer produced (or, in a dry run, would produce).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerBill {
+    pub customer: String,
+    pub invoices: Vec<BilledInvoice>,
+    pub subscriptions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BilledInvoice {
+    pub invoice: Option<String>,
+    pub status: Option<String>,
+    pub currency_code: String,
+    pub net_amount: i64,
+    pub tax_amount: i64,
+    pub gross_amount: i64,
+    pub periods: Vec<BilledPeriod>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BilledPeriod {
+    pub subscription: String,
+    pub subscription_item: String,
+    pub from: String,
+    pub to: String,
+    pub amount: i64,
+    pub discount: i64,
+}
+
+/// One due item period with its amounts, before it is written.
+struct Planned<'a> {
+    item: &'a Item,
+    period: DuePeriod,
+    position: PositionData,
+    amount: i64,
+    discount: i64,
+    coupon: Option<String>,
+}
+
+fn minor(currency: Currency, value: Decimal) -> ApiResult<i64> {
+    currency
+        .to_minor(value)
+        .ok_or_else(|| ApiError::Internal("billing amount out of range".into()))
+}
+
+/// Prices the due periods of `item` up to `date`.
+fn plan<'a>(conn: &Connection, item: &'a Item, date: NaiveDate) -> ApiResult<Vec<Planned<'a>>> {
+    // Usage needs the measurement values of the period (measurements slice); until that hook
+    // is wired, metered items are left due rather than billed with a wrong quantity.
+    let Some(schedule) = &item.schedule else {
+        return Ok(vec![]);
+    };
+    if item.metered {
+        return Ok(vec![]);
+    }
+    let billed = items::billed_starts(conn, &item.id, "recurring")?;
+    let due = schedule.due(date, &|d| billed.contains(&d));
+    if due.is_empty() {
+        return Ok(vec![]);
+    }
+    let pricing = item.terms.pricing();
+    let currency = pricing.currency;
+    let mut coupons = items::coupons(conn, &item.id)?;
+    let mut out = Vec::with_capacity(due.len());
+    for period in due {
+        let charge = item_charge(&pricing, item.quantity, &period)
+            .map_err(|e| ApiError::Internal(format!("subscription item {}: {e}", item.id)))?;
+        // The first applied coupon that still covers a period discounts it (10 §6.4).
+        let mut discount = None;
+        for c in coupons.iter_mut() {
+            if let Some(d) =
+                coupon_discount(&c.terms, &item.product_id, currency, charge.amount, c.used)?
+            {
+                c.used += 1;
+                discount = Some((c.id.clone(), d));
+                break;
+            }
+        }
+        let children = discount.as_ref().map(|(_, d)| {
+            vec![PositionData {
+                kind: Some("discount".into()),
+                name: "Discount".into(),
+                quantity: Decimal::ONE,
+                unit_id: Some(item.unit_id.clone()),
+                unit_price: Some(-*d),
+                tax_group_id: Some(item.tax_group_id.clone()),
+                subscription_item: Some(item.id.clone()),
+                ..PositionData::default()
+            }]
+        });
+        let description = match (&item.description, &charge.description) {
+            (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+            (a, b) => a.clone().or_else(|| b.clone()),
+        };
+        out.push(Planned {
+            item,
+            period,
+            amount: minor(currency, charge.amount)?,
+            discount: match &discount {
+                Some((_, d)) => minor(currency, *d)?,
+                None => 0,
+            },
+            coupon: discount.map(|(id, _)| id),
+            position: PositionData {
+                kind: Some("product".into()),
+                group: Some(item.subscription_label.clone()),
+                name: item.name.clone(),
+                description,
+                quantity: charge.quantity,
+                unit_id: Some(item.unit_id.clone()),
+                unit_price: Some(charge.unit_price),
+                tax_group_id: Some(item.tax_group_id.clone()),
+                service_date_from: Some(period.covered.start),
+                service_date_to: Some(period.covered.last_day()),
+                unit_price_interval: Some(schedule.interval.to_string()),
+                subscription_item: Some(item.id.clone()),
+                product: Some(item.product_id.clone()),
+                children,
+                ..PositionData::default()
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Whether this customer already has its invoice in `currency` for `date`: then its remaining
+/// due periods wait for a later date instead of making a second invoice (one per date).
+fn already_invoiced(
+    conn: &Connection,
+    tenant: &str,
+    customer: &str,
+    date: NaiveDate,
+    currency: &str,
+) -> ApiResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM billing_run_invoices WHERE tenant_id = :tenant
+                 AND customer_id = :customer AND billing_date = :date AND currency_code = :cur)",
+        )?
+        .query_row(
+            named_params! {":tenant": tenant, ":customer": customer, ":date": date.to_string(), ":cur": currency},
+            |r| r.get(0),
+        )?)
+}
+
+/// Bills everything of `customer` due by `date` in the caller's transaction. The caller
+/// commits it (a real run) or rolls it back (a dry run: the same code, nothing kept).
+pub fn bill_customer(
+    conn: &Connection,
+    tenant: &str,
+    customer: &str,
+    date: NaiveDate,
+    run_id: &str,
+) -> ApiResult<CustomerBill> {
+    let all = items::for_customer(conn, tenant, customer)?;
+    let mut by_currency: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
+    for item in &all {
+        let planned = plan(conn, item, date)?;
+        if !planned.is_empty() {
+            by_currency
+                .entry(item.currency.clone())
+                .or_default()
+                .extend(planned);
+        }
+    }
+    let mut bill = CustomerBill {
+        customer: customer.to_string(),
+        ..CustomerBill::default()
+    };
+    for (code, planned) in by_currency {
+        if already_invoiced(conn, tenant, customer, date, &code)? {
+            continue;
+        }
+        let invoice = invoice(conn, tenant, customer, date, run_id, &code, &planned)?;
+        for p in &planned {
+            if !bill.subscriptions.contains(&p.item.subscription_id) {
+                bill.subscriptions.push(p.item.subscription_id.clone());
+            }
+        }
+        bill.invoices.push(invoice);
+    }
+    for s in &bill.subscriptions {
+        after_billing(conn, tenant, s, date)?;
+    }
+    Ok(bill)
+}
+
+/// Creates, computes and (unless manual approval) finalizes one invoice, and records its
+/// periods.
+fn invoice(
+    conn: &Connection,
+    tenant: &str,
+    customer: &str,
+    date: NaiveDate,
+    run_id: &str,
+    code: &str,
+    planned: &[Planned],
+) -> ApiResult<BilledInvoice> {
+    let currency =
+        Currency::parse(code).ok_or_else(|| ApiError::Internal(format!("currency {code}")))?;
+    let first = planned
+        .first()
+        .ok_or_else(|| ApiError::Internal("an invoice without periods".into()))?;
+    let write = InvoiceWrite {
+        customer: customer.to_string(),
+        currency,
+        title: String::new(),
+        introduction: String::new(),
+        closing: String::new(),
+        internal_note: String::new(),
+        custom_fields: Map::new(),
+        address_id: first.item.invoice_address_id.clone(),
+        address_copy: None,
+        payment_method: first.item.payment_method_id.clone(),
+        positions: None,
+    };
+    let id = store::insert_draft(conn, tenant, &write, TYPE_INVOICE, None, None)?;
+    let tree: Vec<PositionData> = planned.iter().map(|p| p.position.clone()).collect();
+    positions::insert_tree(conn, tenant, &id, &tree, None)?;
+    let inv = store::get(conn, tenant, &id)?;
+    let totals = totals::recompute(conn, tenant, &inv, TaxSource::Resolve)?;
+    history::append(
+        conn,
+        tenant,
+        &id,
+        None,
+        "created",
+        &json!({"billingRun": run_id, "billingDate": date.to_string()}),
+    )?;
+    outbox::record(
+        conn,
+        tenant,
+        "invoice.created",
+        &id,
+        &view::read(conn, tenant, &id)?,
+    )?;
+    let manual = settings::customer_effective(conn, tenant, customer, "billing", "manualApproval")?
+        .0
+        .as_bool()
+        .unwrap_or(false);
+    let zero_allowed = settings::get(conn, tenant, "billing", "generateZeroInvoices")?
+        .as_bool()
+        .unwrap_or(false);
+    // A zero total is not issued while zero invoices are off (as with manual finalization);
+    // the periods are still recorded as billed (at zero), so they are never due again.
+    let keep = totals.gross != 0 || zero_allowed;
+    if !keep {
+        store::delete_draft(conn, tenant, &id)?;
+    } else if !manual {
+        let inv = store::get(conn, tenant, &id)?;
+        let settlement = Settlement::for_invoice(totals.gross);
+        let number = finalize::seal(conn, tenant, &inv, None, settlement)?;
+        history::append(
+            conn,
+            tenant,
+            &id,
+            None,
+            "finalized",
+            &json!({"number": number, "grossAmount": totals.gross, "billingRun": run_id}),
+        )?;
+        outbox::record(
+            conn,
+            tenant,
+            "invoice.finalized",
+            &id,
+            &view::read(conn, tenant, &id)?,
+        )?;
+    }
+    let invoice_id = keep.then_some(id);
+    let now = time::now();
+    let mut periods = Vec::with_capacity(planned.len());
+    for p in planned {
+        conn.prepare_cached(
+            "INSERT INTO billed_periods (tenant_id, subscription_id, subscription_item_id,
+                 period_start, period_end, reason, billing_date, amount, discount,
+                 subscription_discount_id, invoice_id, billing_run_id, created_at)
+             VALUES (:tenant, :sub, :item, :from, :to, 'recurring', :date, :amount, :discount,
+                 :coupon, :invoice, :run, :now)",
+        )?
+        .execute(named_params! {
+            ":tenant": tenant, ":sub": p.item.subscription_id, ":item": p.item.id,
+            ":from": p.period.covered.start.to_string(), ":to": p.period.covered.last_day().to_string(),
+            ":date": date.to_string(), ":amount": p.amount, ":discount": p.discount,
+            ":coupon": p.coupon, ":invoice": invoice_id, ":run": run_id, ":now": now,
+        })?;
+        if let Some(c) = &p.coupon {
+            conn.prepare_cached(
+                "UPDATE subscription_discounts SET remaining_periods = max(remaining_periods - 1, 0)
+                 WHERE id = :id AND remaining_periods IS NOT NULL",
+            )?
+            .execute(named_params! {":id": c})?;
+        }
+        periods.push(BilledPeriod {
+            subscription: p.item.subscription_id.clone(),
+            subscription_item: p.item.id.clone(),
+            from: p.period.covered.start.to_string(),
+            to: p.period.covered.last_day().to_string(),
+            amount: p.amount,
+            discount: p.discount,
+        });
+    }
+    let from = planned
+        .iter()
+        .map(|p| p.period.covered.start)
+        .min()
+        .unwrap_or(date);
+    let to = planned
+        .iter()
+        .map(|p| p.period.covered.last_day())
+        .max()
+        .unwrap_or(date);
+    let mut status = None;
+    if let Some(id) = &invoice_id {
+        conn.prepare_cached(
+            "INSERT INTO billing_run_invoices (invoice_id, tenant_id, customer_id, billing_date,
+                 currency_code, billing_run_id, range_from, range_to, billed_at)
+             VALUES (:id, :tenant, :customer, :date, :cur, :run, :from, :to, :now)",
+        )?
+        .execute(named_params! {
+            ":id": id, ":tenant": tenant, ":customer": customer, ":date": date.to_string(),
+            ":cur": code, ":run": run_id, ":from": from.to_string(), ":to": to.to_string(), ":now": now,
+        })?;
+        status = Some(store::get(conn, tenant, id)?.status);
+    }
+    Ok(BilledInvoice {
+        invoice: invoice_id,
+        status,
+        currency_code: code.to_string(),
+        net_amount: totals.net,
+        tax_amount: totals.tax,
+        gross_amount: totals.gross,
+        periods,
+    })
+}
+
+/// Moves the subscription's and its items' billing dates on and records `subscription.billed`.
+fn after_billing(
+    conn: &Connection,
+    tenant: &str,
+    subscription: &str,
+    date: NaiveDate,
+) -> ApiResult<()> {
+    let now = time::now();
+    let mut next_dates = Vec::new();
+    let customer: String = conn.query_row(
+        "SELECT customer_id FROM subscriptions WHERE id = :id",
+        named_params! {":id": subscription},
+        |r| r.get(0),
+    )?;
+    for item in items::for_customer(conn, tenant, &customer)?
+        .into_iter()
+        .filter(|i| i.subscription_id == subscription)
+    {
+        let Some(s) = &item.schedule else { continue };
+        let next = s.next_billing_date(date);
+        next_dates.extend(next);
+        let last = conn
+            .prepare_cached(
+                "SELECT period_start, period_end FROM billed_periods
+                 WHERE subscription_item_id = :item ORDER BY period_start DESC LIMIT 1",
+            )?
+            .query_row(named_params! {":item": item.id}, |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .ok();
+        let next_start = last.as_ref().and_then(|(_, to)| {
+            NaiveDate::parse_from_str(to, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.succ_opt())
+        });
+        conn.prepare_cached(
+            "UPDATE subscription_items SET next_billing_date = :next,
+                 next_period_start = CASE WHEN :next IS NULL THEN NULL
+                     ELSE COALESCE(:start, next_period_start, billing_anchor) END,
+                 last_billed_from = COALESCE(:from, last_billed_from),
+                 last_billed_to = COALESCE(:to, last_billed_to),
+                 last_billed_at = :now, updated_at = :now
+             WHERE id = :id",
+        )?
+        .execute(named_params! {
+            ":id": item.id, ":next": next.map(|d| d.to_string()),
+            ":start": next_start.map(|d| d.to_string()),
+            ":from": last.as_ref().map(|l| l.0.clone()), ":to": last.as_ref().map(|l| l.1.clone()),
+            ":now": now,
+        })?;
+    }
+    let next = next_dates.into_iter().min().map(|d| d.to_string());
+    conn.prepare_cached(
+        "UPDATE subscriptions SET last_billing_at = :now, next_billing_date = :next, updated_at = :now
+         WHERE id = :id",
+    )?
+    .execute(named_params! {":id": subscription, ":now": now, ":next": next})?;
+    outbox::record(
+        conn,
+        tenant,
+        "subscription.billed",
+        subscription,
+        &json!({"id": subscription, "billingDate": date.to_string(), "nextBillingDate": next}),
+    )
+}
