@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod resources;
 pub mod routes;
+pub mod workers;
 
 /// glibc's allocator showed up as ~15% of the writer thread's time under write load (many small,
 /// short-lived allocations: rows, JSON values, statement parameters); mimalloc halves that.

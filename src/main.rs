@@ -31,6 +31,23 @@ enum Command {
         /// Do not log one line per request.
         #[arg(long, env = "KONTOR_QUIET")]
         quiet: bool,
+        /// Do not start the daily billing run (e.g. when `kontor bill` runs from cron).
+        #[arg(long, env = "KONTOR_NO_SCHEDULER")]
+        no_scheduler: bool,
+    },
+    /// Run billing for a date: every period due up to it, exactly once (safe to repeat).
+    Bill {
+        #[arg(long, env = "KONTOR_DB", default_value = "kontor.db")]
+        db: PathBuf,
+        /// Billing date, YYYY-MM-DD (default: today in each tenant's time zone).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// Only this tenant (default: every tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Compute and report, write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Create the database with a first tenant and administrator; prints the token last.
     Init {
@@ -108,6 +125,7 @@ fn run(command: Command) -> Result<(), String> {
             bind,
             threads,
             quiet,
+            no_scheduler,
         } => {
             let conn = open_migrated(&path)?;
             if !bootstrap::has_tenant(&conn)? {
@@ -129,11 +147,21 @@ fn run(command: Command) -> Result<(), String> {
                 ..Config::default()
             };
             let app = app::App::open(config)?;
+            if !no_scheduler {
+                kontor::workers::scheduler::spawn(app.config.db.clone())
+                    .map_err(|e| format!("cannot start the scheduler: {e}"))?;
+            }
             let server = app::start(app)?;
             println!("kontor: listening on http://{}", server.server_addr());
             server.run();
             Ok(())
         }
+        Command::Bill {
+            db: path,
+            date,
+            tenant,
+            dry_run,
+        } => bill(&path, date, tenant, dry_run),
         Command::Init {
             db: path,
             tenant_name,
@@ -189,4 +217,65 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `kontor bill`: one billing run per tenant, with a progress bar per run on stderr.
+fn bill(
+    path: &Path,
+    date: Option<chrono::NaiveDate>,
+    tenant: Option<String>,
+    dry_run: bool,
+) -> Result<(), String> {
+    let conn = open_migrated(path)?;
+    let tenants: Vec<String> = match tenant {
+        Some(t) => vec![t],
+        None => conn
+            .prepare("SELECT id FROM tenants ORDER BY created_at")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| e.to_string())?,
+    };
+    let mut failed = false;
+    for tenant in tenants {
+        let day = match date {
+            Some(d) => d,
+            None => kontor::domain::settings::today(&conn, &tenant).map_err(|e| e.to_string())?,
+        };
+        let bar = indicatif::ProgressBar::new(0).with_message(format!("tenant {tenant}, {day}"));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} customers")
+                .map_err(|e| e.to_string())?
+                .progress_chars("=> "),
+        );
+        let result = kontor::billing::run::run_billing_with_progress(
+            path,
+            &tenant,
+            day,
+            dry_run,
+            &mut |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            },
+        );
+        bar.finish();
+        let run = result.map_err(|e| format!("billing run for tenant {tenant}: {e}"))?;
+        let (status, invoices, error): (String, i64, Option<String>) = conn
+            .query_row(
+                "SELECT status, invoices_created, error FROM billing_runs WHERE id = ?1",
+                [&run.id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| e.to_string())?;
+        println!(
+            "run {} for tenant {tenant} on {day}: {status}, {invoices} invoices",
+            run.id
+        );
+        if let Some(e) = error {
+            eprintln!("kontor: {e}");
+            failed = true;
+        }
+    }
+    if failed {
+        return Err("some customers could not be billed; see above".into());
+    }
+    Ok(())
 }

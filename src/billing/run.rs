@@ -53,6 +53,18 @@ pub fn run_billing(
     date: NaiveDate,
     dry_run: bool,
 ) -> ApiResult<RunResult> {
+    run_billing_with_progress(db_path, tenant, date, dry_run, &mut |_, _| {})
+}
+
+/// `run_billing`, reporting `(customers done, customers in the run)` after each customer (the
+/// CLI draws its progress bar from it).
+pub fn run_billing_with_progress(
+    db_path: &Path,
+    tenant: &str,
+    date: NaiveDate,
+    dry_run: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> ApiResult<RunResult> {
     let mut conn = crate::db::open(db_path).map_err(ApiError::Internal)?;
     let id = new_id();
     write(&mut conn, true, |c| {
@@ -67,7 +79,9 @@ pub fn run_billing(
     let mut bills = Vec::new();
     let (mut subscriptions, mut invoices, mut failed) = (0i64, 0i64, 0i64);
     let mut first_error = None;
-    for customer in list {
+    let total = list.len();
+    for (done, customer) in list.into_iter().enumerate() {
+        progress(done, total);
         match write(&mut conn, !dry_run, |c| {
             bill_customer(c, tenant, &customer, date, &id)
         }) {
@@ -86,6 +100,7 @@ pub fn run_billing(
             }
         }
     }
+    progress(total, total);
     let status = if first_error.is_some() {
         "failed"
     } else {
