@@ -8,14 +8,14 @@
 
 use super::model::{day, fmt_day, ItemRow, SubRow};
 use super::terms::next_possible_end;
-use super::{input, store, view, WRITE};
+use super::{contact, input, store, view, WRITE};
 use crate::domain::period::Interval;
 use crate::domain::{outbox, settings, time};
 use crate::error::{ApiError, ApiResult};
-use crate::http::input::{Field, Input};
+use crate::http::input::Input;
 use crate::http::{patch, put, Ctx, Reply, Route};
 use chrono::NaiveDate;
-use rusqlite::{named_params, Connection};
+use rusqlite::Connection;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -66,13 +66,13 @@ pub fn routes() -> Vec<Route> {
             "/subscriptions/{id}/invoice-address",
             WRITE,
             "Set the invoice address",
-            invoice_address,
+            contact::invoice_address,
         ),
         patch(
             "/subscriptions/{id}/payment-method",
             WRITE,
             "Set the payment method",
-            payment_method,
+            contact::payment_method,
         ),
     ]
 }
@@ -82,7 +82,12 @@ fn conflict(msg: &str) -> ApiError {
 }
 
 /// Saves the subscription, records `events` with its fresh read shape, answers 200.
-fn finish(tx: &Connection, tenant: &str, sub: &SubRow, events: &[&str]) -> ApiResult<Reply> {
+pub(super) fn finish(
+    tx: &Connection,
+    tenant: &str,
+    sub: &SubRow,
+    events: &[&str],
+) -> ApiResult<Reply> {
     store::save(tx, tenant, sub)?;
     let v = view::load(tx, tenant, &sub.id)?;
     for e in events {
@@ -473,62 +478,4 @@ fn revoke_trial(ctx: &Ctx) -> ApiResult<Reply> {
     // Billing starts today: today becomes the first billable day.
     move_trial(tx, tenant, &mut sub, settings::today(tx, tenant)?)?;
     finish(tx, tenant, &sub, &["subscription.trial_expired"])
-}
-
-fn invoice_address(ctx: &Ctx) -> ApiResult<Reply> {
-    let (tx, tenant) = (ctx.tx, ctx.tenant());
-    let mut sub = store::get(tx, tenant, ctx.param("id"))?;
-    let mut body = ctx.input()?;
-    body.reject_unknown(&["invoiceAddress"]);
-    if !body.has("invoiceAddress") {
-        body.violation("invoiceAddress", "This field is missing.", "missing");
-    }
-    let address = body.string("invoiceAddress");
-    if let Field::Value(a) = &address {
-        if !input::address_of(tx, tenant, &sub.customer_id, a)? {
-            body.violation(
-                "invoiceAddress",
-                "This address does not belong to the customer.",
-                "not_found",
-            );
-        }
-    }
-    body.finish()?;
-    sub.invoice_address_id = address.value();
-    finish(tx, tenant, &sub, &["subscription.invoice_address.updated"])
-}
-
-fn payment_method(ctx: &Ctx) -> ApiResult<Reply> {
-    let (tx, tenant) = (ctx.tx, ctx.tenant());
-    let mut sub = store::get(tx, tenant, ctx.param("id"))?;
-    let mut body = ctx.input()?;
-    body.reject_unknown(&["paymentMethodId"]);
-    if !body.has("paymentMethodId") {
-        body.violation("paymentMethodId", "This field is missing.", "missing");
-    }
-    let pm = input::text(&mut body, "paymentMethodId", 255);
-    body.finish()?;
-    sub.payment_method_id = pm.value();
-    finish(tx, tenant, &sub, &["subscription.payment_method.updated"])
-}
-
-/// Before activation the items follow the subscription's contract dates (per-item start
-/// dates are reset) and the trial keeps its first billable day relative to `billingStart`.
-pub(super) fn realign_draft_items(tx: &Connection, tenant: &str, sub: &SubRow) -> ApiResult<()> {
-    let bs = day(&sub.billing_start)?;
-    let trial = sub.trial_ends_on.as_deref().map(day).transpose()?;
-    for item in store::items(tx, tenant, &sub.id)? {
-        let item_trial = trial.filter(|_| item.trial_ends_on.is_some());
-        let anchor = item_trial.map_or(bs, |t| t.max(bs));
-        tx.prepare_cached(
-            "UPDATE subscription_items SET start_date = :start, billing_start = :bs,
-                 trial_ends_on = :trial, billing_anchor = :anchor, end_date = :end, updated_at = :now
-             WHERE id = :id",
-        )?
-        .execute(named_params! {
-            ":start": sub.contract_start, ":bs": sub.billing_start, ":trial": item_trial.map(fmt_day),
-            ":anchor": fmt_day(anchor), ":end": sub.contract_end, ":now": time::now(), ":id": item.id,
-        })?;
-    }
-    Ok(())
 }

@@ -13,6 +13,7 @@
 //! - Payment methods have no table yet: `paymentMethod` ids are stored as given.
 
 mod actions;
+mod contact;
 /// The cancellation rules, shared with `subscription_items`.
 pub(crate) mod actions_api {
     pub(crate) use super::actions::{cancel_body, cancel_item, item_end, terminate_item};
@@ -431,7 +432,7 @@ fn update(ctx: &Ctx) -> ApiResult<Reply> {
     }
     store::save(tx, tenant, &sub)?;
     if draft {
-        actions::realign_draft_items(tx, tenant, &sub)?;
+        contact::realign_draft_items(tx, tenant, &sub)?;
     }
     let view = view::load(tx, tenant, &sub.id)?;
     outbox::record(tx, tenant, "subscription.updated", &sub.id, &view)?;

@@ -423,3 +423,40 @@ pub fn insert_discount(
     })?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn due_dates_in_advance_arrears_and_at_the_end() {
+        let monthly = Interval::parse("1M");
+        // In advance: due at the period start.
+        assert_eq!(
+            due_date(d("2026-01-31"), monthly, true, None),
+            Some(d("2026-01-31"))
+        );
+        // In arrears: due when the period is over (31 Jan + 1M = 28 Feb, clamped).
+        assert_eq!(
+            due_date(d("2026-01-31"), monthly, false, None),
+            Some(d("2026-02-28"))
+        );
+        // Ending inside the period (last day 15 Feb): the partial period is due on 16 Feb.
+        let end = Some(d("2026-02-15"));
+        assert_eq!(
+            due_date(d("2026-01-31"), monthly, false, end),
+            Some(d("2026-02-16"))
+        );
+        // Nothing left after the last covered day.
+        assert_eq!(due_date(d("2026-02-28"), monthly, true, end), None);
+        // One-time charges fall due on their day.
+        assert_eq!(
+            due_date(d("2026-03-01"), None, false, None),
+            Some(d("2026-03-01"))
+        );
+    }
+}
