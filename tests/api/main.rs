@@ -4,6 +4,7 @@ mod common;
 
 mod accounts;
 mod api_tokens;
+mod billing_flow;
 mod billing_groups;
 mod billing_runs;
 mod cli;
