@@ -129,7 +129,7 @@ fn single_values_by_item_and_by_code() {
     assert_eq!(v.status, 200, "{}", v.text);
     assert_eq!(v.body["subscriptionItem"], item.as_str());
     assert_eq!(v.body["quantity"], json!(10.239));
-    assert_eq!(v.text.contains("10.239"), true);
+    assert!(v.text.contains("10.239"));
     assert_eq!(v.body["measuredAt"], "2026-03-05T09:00:00+00:00");
     assert_eq!(v.body["tenantId"], s.tenant_id.as_str());
     assert_eq!(at, 1_772_701_200_000);

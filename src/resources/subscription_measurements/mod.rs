@@ -37,6 +37,9 @@ use serde_json::{json, Map, Value};
 const READ: Access = Access::Scope("subscription-measurement:read");
 const WRITE: Access = Access::Scope("subscription-measurement:write");
 
+/// Well-formed entries, each with its violation path prefix (`values[3].`).
+pub type Entries = Vec<(String, Entry)>;
+
 /// Most values one batch may carry (08 §3.3).
 pub const MAX_BATCH: usize = 1000;
 
@@ -93,7 +96,7 @@ fn record(ctx: &Ctx) -> ApiResult<Reply> {
 /// Parses a batch body into prefixed entries and the violations of the entries that are not
 /// well-formed (their references are resolved, and reported, by `store::ingest`). A body
 /// that is not `{values: [1 to 1000 values]}` is a 422 at once.
-pub fn parse_batch(map: Map<String, Value>) -> ApiResult<(Vec<(String, Entry)>, Vec<Violation>)> {
+pub fn parse_batch(map: Map<String, Value>) -> ApiResult<(Entries, Vec<Violation>)> {
     let mut violations = Vec::new();
     for key in map.keys().filter(|k| *k != "values") {
         violations.push(Violation::new(
