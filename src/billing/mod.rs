@@ -1,9 +1,9 @@
 //! Billing logic over domain types: invoice amounts, due periods and item lines, billing runs.
 
-pub mod invoice_calc;
-pub mod usage;
-pub mod due;
-pub mod lines;
 pub mod bill;
+pub mod due;
+pub mod invoice_calc;
 pub mod items;
+pub mod lines;
 pub mod run;
+pub mod usage;
