@@ -5,8 +5,9 @@
 //! tenant-local dates; the database's UNIQUE key on billed periods makes billing exactly-once,
 //! this module only says what is due.
 
-use crate::domain::period::{days_between, Interval, Period, Unit};
-use chrono::{Days, Months, NaiveDate};
+use crate::domain::period::{days_between, Interval, Period};
+use crate::resources::billing_groups::align;
+use chrono::NaiveDate;
 
 /// When a period is billed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,9 +24,12 @@ pub struct Schedule {
     pub interval: Interval,
     /// The anchor of the periods (`billingStart`).
     pub billing_start: NaiveDate,
-    /// Billing-group alignment: the end (exclusive) of the first, partial period; later
-    /// periods are anchored on it. `None`: periods run from the billing start.
-    pub first_period_end: Option<NaiveDate>,
+    /// Billing-group alignment (built from the first billable day): a prorated first period
+    /// up to the group date, then every period computed from the group's own day by
+    /// [`align::Schedule::period`], so `end_of_month` stays on month ends (31 Jan, 28 Feb,
+    /// 31 Mar) instead of drifting from one clamped date. `None`: periods run from the
+    /// billing start (also for day and week intervals, which groups do not align).
+    pub group: Option<align::Schedule>,
     pub timing: Timing,
     /// `proRata`: a partial period costs days covered / days in the full period.
     pub pro_rata: bool,
@@ -65,17 +69,6 @@ impl DuePeriod {
 /// billing start (year 1) could cause.
 pub const MAX_PERIODS: u32 = 10_000;
 
-/// `date` minus one interval, clamped to the month end like `Interval::advance`.
-pub fn back(interval: Interval, date: NaiveDate) -> Option<NaiveDate> {
-    let n = interval.count;
-    match interval.unit {
-        Unit::Day => date.checked_sub_days(Days::new(u64::from(n))),
-        Unit::Week => date.checked_sub_days(Days::new(u64::from(n) * 7)),
-        Unit::Month => date.checked_sub_months(Months::new(n)),
-        Unit::Year => date.checked_sub_months(Months::new(n.checked_mul(12)?)),
-    }
-}
-
 impl Schedule {
     /// The first billable day: the billing start, or the trial end when that is later.
     pub fn first_day(&self) -> NaiveDate {
@@ -87,33 +80,27 @@ impl Schedule {
 
     /// The `k`-th full period and the covered part of it, before any cancellation cut.
     fn nth(&self, k: u32) -> Option<(Period, Period)> {
-        let first = self.first_day();
-        match self.first_period_end {
+        match &self.group {
             // Aligned: the first period runs from the first day to the group date and is
-            // measured against the full interval that ends there.
-            Some(e) if e > first => {
+            // measured against the full group period that ends there; every later period is
+            // the group's own k-th period (never derived from an earlier clamped date).
+            Some(g) => {
                 if k == 0 {
-                    let full_start = back(self.interval, e)?;
-                    // A first period longer than one interval (group date further away) is
-                    // billed as a whole: never more than 100 %.
+                    let f = g.first()?;
+                    // A first period longer than one interval is billed as a whole: never
+                    // more than 100 %.
                     let full = Period {
-                        start: full_start.min(first),
-                        end: e,
+                        start: f.full.start.min(f.first.start),
+                        end: f.full.end,
                     };
-                    Some((
-                        full,
-                        Period {
-                            start: first,
-                            end: e,
-                        },
-                    ))
+                    Some((full, f.first))
                 } else {
-                    let p = self.interval.period(e, k - 1)?;
+                    let p = g.period(k)?;
                     Some((p, p))
                 }
             }
-            _ => {
-                let p = self.interval.period(first, k)?;
+            None => {
+                let p = self.interval.period(self.first_day(), k)?;
                 Some((p, p))
             }
         }

@@ -5,6 +5,7 @@ use super::due::{Schedule, Timing};
 use crate::domain::discount::{CouponTerms, DiscountKind, Frequency};
 use crate::domain::money::parse_decimal;
 use crate::error::{ApiError, ApiResult};
+use crate::resources::billing_groups::align;
 use crate::resources::price_plans::{self, model::Terms};
 use chrono::{Days, NaiveDate};
 use rusqlite::{named_params, Connection};
@@ -113,7 +114,7 @@ pub fn for_customer(conn: &Connection, tenant: &str, customer: &str) -> ApiResul
         let mut schedule = terms.billing_interval.map(|interval| Schedule {
             interval,
             billing_start: anchor,
-            first_period_end: None,
+            group: None,
             timing: if metered || !terms.pay_in_advance {
                 Timing::Arrears
             } else {
@@ -126,16 +127,12 @@ pub fn for_customer(conn: &Connection, tenant: &str, customer: &str) -> ApiResul
                 .then(|| date(resume_next))
                 .flatten(),
         });
-        // Billing-group alignment: the first period ends on the group's first date after the
-        // first billable day and is prorated (08 §4.3).
+        // Billing-group alignment: a prorated first period up to the group date, then the
+        // group's own periods (08 §4.3); day and week intervals stay unaligned.
         if let (Some(s), Some(g)) = (schedule.as_mut(), group.as_deref()) {
-            s.first_period_end = crate::resources::billing_groups::store::first_period_end(
-                conn,
-                tenant,
-                g,
-                s.first_day(),
-                s.interval,
-            )?;
+            let group = crate::resources::billing_groups::store::get(conn, tenant, g)?;
+            let rule = group.rule().ok_or_else(|| corrupt("billing group rule"))?;
+            s.group = align::Schedule::new(s.first_day(), s.interval, rule);
         }
         out.push(Item {
             id,

@@ -21,13 +21,20 @@ fn monthly(start: &str) -> Schedule {
     Schedule {
         interval: Interval::parse("1M").unwrap(),
         billing_start: d(start),
-        first_period_end: None,
+        group: None,
         timing: Timing::Advance,
         pro_rata: true,
         trial_end: None,
         end: None,
         skip_before: None,
     }
+}
+
+/// The schedule of `kind` (a billing group type) for a monthly item whose first billable day
+/// is `first_day`.
+fn grouped(kind: &str, first_day: &str) -> Option<align::Schedule> {
+    let rule = align::Rule::of(kind, None, None).unwrap();
+    align::Schedule::new(d(first_day), Interval::parse("1M").unwrap(), rule)
 }
 
 fn none(_: NaiveDate) -> bool {
@@ -69,7 +76,7 @@ fn monthly_from_jan_31_clamps_to_month_ends_in_advance() {
 fn started_on_the_17th_of_a_30_day_month_pays_14_of_30_days_in_advance() {
     // start_of_month group: first period 17–30 Apr 2026 (14 days) of the full April (30 days).
     let s = Schedule {
-        first_period_end: Some(d("2026-05-01")),
+        group: grouped("start_of_month", "2026-04-17"),
         ..monthly("2026-04-17")
     };
     let due = s.due(d("2026-04-17"), &none);
@@ -102,7 +109,7 @@ fn started_on_the_17th_of_a_30_day_month_pays_14_of_30_days_in_advance() {
 fn reference_example_start_of_month_group_from_jan_20() {
     // 20–31 Jan = 12 of 31 days: 30.00 × 12 / 31 = 11.6129… -> 11.61
     let s = Schedule {
-        first_period_end: Some(d("2026-02-01")),
+        group: grouped("start_of_month", "2026-01-20"),
         ..monthly("2026-01-20")
     };
     let due = s.due(d("2026-02-01"), &none);
@@ -119,24 +126,80 @@ fn reference_example_start_of_month_group_from_jan_20() {
 
 #[test]
 fn end_of_month_group_from_the_17th() {
-    // end_of_month: the group date is the last day, so periods run from the day after it.
-    // 17 Feb 2026 to 28 Feb (exclusive end 28 Feb): 11 of 31 days (28 Jan – 28 Feb).
+    // end_of_month: periods start on each month's last day (align.rs), computed from the
+    // group's day 31 clamped per month, never from the previous clamped date.
+    // Start 17 Jan 2026: first period 17 Jan .. 30 Jan (end 31 Jan exclusive) = 14 days of the
+    // full period 31 Dec .. 30 Jan = 31 days: 30.00 × 14 / 31 = 13.5483… -> 13.55.
     let s = Schedule {
-        first_period_end: Some(d("2026-02-28")),
-        ..monthly("2026-02-17")
+        group: grouped("end_of_month", "2026-01-17"),
+        ..monthly("2026-01-17")
     };
-    let due = s.due(d("2026-03-31"), &none);
+    let due = s.due(d("2026-04-30"), &none);
     assert_eq!(
         starts(&due),
-        vec![d("2026-02-17"), d("2026-02-28"), d("2026-03-28")]
+        vec![
+            d("2026-01-17"),
+            d("2026-01-31"),
+            d("2026-02-28"),
+            d("2026-03-31"),
+            d("2026-04-30")
+        ]
     );
-    assert_eq!((due[0].covered_days(), due[0].full_days), (11, 31));
-    // 30.00 × 11 / 31 = 10.6451… -> 10.65
-    assert_eq!(
-        item_charge(&flat(dec!(30.00)), Decimal::ONE, &due[0])
+    assert_eq!((due[0].covered_days(), due[0].full_days), (14, 31));
+    assert!(due[0].prorated);
+    let amount = |p: &DuePeriod| {
+        item_charge(&flat(dec!(30.00)), Decimal::ONE, p)
             .unwrap()
-            .amount,
-        dec!(10.65)
+            .amount
+    };
+    assert_eq!(amount(&due[0]), dec!(13.55));
+    // Then clean month-end periods across February: 31 Jan .. 27 Feb (28 days),
+    // 28 Feb .. 30 Mar (31 days), 31 Mar .. 29 Apr (30 days): 30.00 each, not prorated.
+    let ends: Vec<NaiveDate> = due.iter().map(|p| p.covered.end).collect();
+    assert_eq!(
+        ends,
+        vec![
+            d("2026-01-31"),
+            d("2026-02-28"),
+            d("2026-03-31"),
+            d("2026-04-30"),
+            d("2026-05-31")
+        ]
+    );
+    assert_eq!(
+        due[1..].iter().map(|p| p.full_days).collect::<Vec<_>>(),
+        vec![28, 31, 30, 31]
+    );
+    assert!(due[1..]
+        .iter()
+        .all(|p| !p.prorated && amount(p) == dec!(30.00)));
+    assert_eq!(s.next_billing_date(d("2026-04-30")), Some(d("2026-05-31")));
+    // Start 17 Feb: 17 Feb .. 27 Feb = 11 days of 31 Jan .. 27 Feb = 28 days:
+    // 30.00 × 11 / 28 = 11.7857… -> 11.79; then 28 Feb, 31 Mar, 30 Apr (no drift to 28 Mar).
+    let s = Schedule {
+        group: grouped("end_of_month", "2026-02-17"),
+        ..monthly("2026-02-17")
+    };
+    let due = s.due(d("2026-04-30"), &none);
+    assert_eq!(
+        starts(&due),
+        vec![
+            d("2026-02-17"),
+            d("2026-02-28"),
+            d("2026-03-31"),
+            d("2026-04-30")
+        ]
+    );
+    assert_eq!((due[0].covered_days(), due[0].full_days), (11, 28));
+    assert_eq!(amount(&due[0]), dec!(11.79));
+    // A start on a group date (30 Apr) has no partial period and keeps month ends: 31 May.
+    let s = Schedule {
+        group: grouped("end_of_month", "2026-04-30"),
+        ..monthly("2026-04-30")
+    };
+    assert_eq!(
+        starts(&s.due(d("2026-06-30"), &none)),
+        vec![d("2026-04-30"), d("2026-05-31"), d("2026-06-30")]
     );
 }
 
@@ -264,7 +327,7 @@ fn nothing_is_billed_inside_a_14_day_trial() {
     assert!(!due[0].prorated);
     // In a start_of_month group: 15–31 Jan = 17 of 31 days: 30.00 × 17 / 31 = 16.4516… -> 16.45
     let grouped = Schedule {
-        first_period_end: Some(d("2026-02-01")),
+        group: grouped("start_of_month", "2026-01-15"),
         ..s
     };
     let first = grouped.due(d("2026-01-15"), &none)[0];
