@@ -4,9 +4,8 @@
 //! `billed_periods` in the same transaction, so the invoice and the record commit together or
 //! not at all (DESIGN §6, reference 06 §3.5).
 
-use super::due::DuePeriod;
-use super::items::{self, Item};
-use super::lines::{coupon_discount, item_charge};
+use super::items;
+use super::plan::{plan, Planned};
 use crate::domain::money::Currency;
 use crate::domain::{outbox, settings, time};
 use crate::error::{ApiError, ApiResult};
@@ -19,7 +18,6 @@ use crate::resources::invoices::totals::{self, TaxSource};
 use crate::resources::invoices::{history, store, view};
 use chrono::NaiveDate;
 use rusqlite::{named_params, Connection};
-use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{json, Map};
 use std::collections::BTreeMap;
@@ -56,102 +54,6 @@ pub struct BilledPeriod {
     pub discount: i64,
 }
 
-/// One due item period with its amounts, before it is written.
-struct Planned<'a> {
-    item: &'a Item,
-    period: DuePeriod,
-    position: PositionData,
-    amount: i64,
-    discount: i64,
-    coupon: Option<String>,
-}
-
-fn minor(currency: Currency, value: Decimal) -> ApiResult<i64> {
-    currency
-        .to_minor(value)
-        .ok_or_else(|| ApiError::Internal("billing amount out of range".into()))
-}
-
-/// Prices the due periods of `item` up to `date`.
-fn plan<'a>(conn: &Connection, item: &'a Item, date: NaiveDate) -> ApiResult<Vec<Planned<'a>>> {
-    // Usage needs the measurement values of the period (measurements slice); until that hook
-    // is wired, metered items are left due rather than billed with a wrong quantity.
-    let Some(schedule) = &item.schedule else {
-        return Ok(vec![]);
-    };
-    if item.metered {
-        return Ok(vec![]);
-    }
-    let billed = items::billed_starts(conn, &item.id, "recurring")?;
-    let due = schedule.due(date, &|d| billed.contains(&d));
-    if due.is_empty() {
-        return Ok(vec![]);
-    }
-    let pricing = item.terms.pricing();
-    let currency = pricing.currency;
-    let mut coupons = items::coupons(conn, &item.id)?;
-    let mut out = Vec::with_capacity(due.len());
-    for period in due {
-        let charge = item_charge(&pricing, item.quantity, &period)
-            .map_err(|e| ApiError::Internal(format!("subscription item {}: {e}", item.id)))?;
-        // The first applied coupon that still covers a period discounts it (10 §6.4).
-        let mut discount = None;
-        for c in coupons.iter_mut() {
-            if let Some(d) =
-                coupon_discount(&c.terms, &item.product_id, currency, charge.amount, c.used)?
-            {
-                c.used += 1;
-                discount = Some((c.id.clone(), d));
-                break;
-            }
-        }
-        let children = discount.as_ref().map(|(_, d)| {
-            vec![PositionData {
-                kind: Some("discount".into()),
-                name: "Discount".into(),
-                quantity: Decimal::ONE,
-                unit_id: Some(item.unit_id.clone()),
-                unit_price: Some(-*d),
-                tax_group_id: Some(item.tax_group_id.clone()),
-                subscription_item: Some(item.id.clone()),
-                ..PositionData::default()
-            }]
-        });
-        let description = match (&item.description, &charge.description) {
-            (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
-            (a, b) => a.clone().or_else(|| b.clone()),
-        };
-        out.push(Planned {
-            item,
-            period,
-            amount: minor(currency, charge.amount)?,
-            discount: match &discount {
-                Some((_, d)) => minor(currency, *d)?,
-                None => 0,
-            },
-            coupon: discount.map(|(id, _)| id),
-            position: PositionData {
-                kind: Some("product".into()),
-                group: Some(item.subscription_label.clone()),
-                name: item.name.clone(),
-                description,
-                quantity: charge.quantity,
-                unit_id: Some(item.unit_id.clone()),
-                unit_price: Some(charge.unit_price),
-                tax_group_id: Some(item.tax_group_id.clone()),
-                service_date_from: Some(period.covered.start),
-                service_date_to: Some(period.covered.last_day()),
-                unit_price_interval: Some(schedule.interval.to_string()),
-                subscription_item: Some(item.id.clone()),
-                product: Some(item.product_id.clone()),
-                children,
-                ..PositionData::default()
-            },
-        });
-    }
-    Ok(out)
-}
-
 /// Whether this customer already has its invoice in `currency` for `date`: then its remaining
 /// due periods wait for a later date instead of making a second invoice (one per date).
 fn already_invoiced(
@@ -184,7 +86,7 @@ pub fn bill_customer(
     let all = items::for_customer(conn, tenant, customer)?;
     let mut by_currency: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
     for item in &all {
-        let planned = plan(conn, item, date)?;
+        let planned = plan(conn, tenant, item, date)?;
         if !planned.is_empty() {
             by_currency
                 .entry(item.currency.clone())
@@ -303,12 +205,12 @@ fn invoice(
             "INSERT INTO billed_periods (tenant_id, subscription_id, subscription_item_id,
                  period_start, period_end, reason, billing_date, amount, discount,
                  subscription_discount_id, invoice_id, billing_run_id, created_at)
-             VALUES (:tenant, :sub, :item, :from, :to, 'recurring', :date, :amount, :discount,
+             VALUES (:tenant, :sub, :item, :from, :to, :reason, :date, :amount, :discount,
                  :coupon, :invoice, :run, :now)",
         )?
         .execute(named_params! {
             ":tenant": tenant, ":sub": p.item.subscription_id, ":item": p.item.id,
-            ":from": p.period.covered.start.to_string(), ":to": p.period.covered.last_day().to_string(),
+            ":reason": p.reason, ":from": p.period.covered.start.to_string(), ":to": p.period.covered.last_day().to_string(),
             ":date": date.to_string(), ":amount": p.amount, ":discount": p.discount,
             ":coupon": p.coupon, ":invoice": invoice_id, ":run": run_id, ":now": now,
         })?;

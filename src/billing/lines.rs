@@ -98,3 +98,32 @@ pub fn coupon_discount(
         .map(|d| currency.round(d))
         .filter(|d| !d.is_zero()))
 }
+
+/// Fair billing of usage (10 §2.4, 08 §7): each quantity priced for the days it held,
+/// Σ price(qᵢ) × daysᵢ / `days`, rounded once (`days`: the period's days, or the full period's
+/// when a partial period is prorated). One `1 × amount` line with the segments described.
+pub fn fair_charge(
+    pricing: &Pricing,
+    segments: &[(Decimal, u32)],
+    days: u32,
+) -> Result<ItemCharge, PricingError> {
+    let mut numerator = Decimal::ZERO;
+    let mut parts = Vec::with_capacity(segments.len());
+    for (q, d) in segments {
+        let calc = pricing::calculate(pricing, *q)?;
+        let weighted = crate::domain::exact::mul(calc.net_exact, Decimal::from(*d))
+            .ok_or(PricingError::Overflow)?;
+        numerator = numerator
+            .checked_add(weighted)
+            .ok_or(PricingError::Overflow)?;
+        parts.push(format!("{} for {d} days", shown(*q)));
+    }
+    let amount = round_ratio(numerator, Decimal::from(days.max(1)), pricing.currency)
+        .ok_or(PricingError::Overflow)?;
+    Ok(ItemCharge {
+        quantity: Decimal::ONE,
+        unit_price: amount,
+        amount,
+        description: Some(format!("{} of {days} days", parts.join(" + "))),
+    })
+}

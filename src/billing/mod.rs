@@ -5,5 +5,6 @@ pub mod due;
 pub mod invoice_calc;
 pub mod items;
 pub mod lines;
+pub mod plan;
 pub mod run;
 pub mod usage;

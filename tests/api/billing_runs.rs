@@ -2,6 +2,8 @@
 //! twice, two concurrent runs, a run killed part-way and re-run). Subscriptions are inserted
 //! straight into the database so these tests do not depend on the subscriptions API.
 
+mod usage;
+
 use crate::common::Server;
 use crate::invoices::customer;
 use crate::price_plans::{create, product};

@@ -429,3 +429,21 @@ fn billed_periods_are_never_due_again() {
     };
     assert_eq!(old.due(d("2026-01-01"), &none).len(), MAX_PERIODS as usize);
 }
+
+#[test]
+fn fair_billing_weights_each_quantity_by_its_days() {
+    // Per unit 10.00; 5 seats for 10 days, then 8 seats for 21 days of March (31 days):
+    // (5 × 10.00 × 10 + 8 × 10.00 × 21) / 31 = (500.00 + 1680.00) / 31 = 70.3225… -> 70.32
+    let pricing = Pricing {
+        model: Model::PerUnit { price: dec!(10.00) },
+        free_units: Decimal::ZERO,
+        currency: eur(),
+    };
+    let c =
+        crate::billing::lines::fair_charge(&pricing, &[(dec!(5), 10), (dec!(8), 21)], 31).unwrap();
+    assert_eq!((c.quantity, c.amount), (dec!(1), dec!(70.32)));
+    assert_eq!(
+        c.description.as_deref(),
+        Some("5 for 10 days + 8 for 21 days of 31 days")
+    );
+}
