@@ -859,3 +859,47 @@ CREATE TABLE billing_run_invoices (
     billed_at      TEXT NOT NULL,
     UNIQUE (tenant_id, customer_id, billing_date, currency_code)
 );
+
+-- Product groups (08 §5): ordered tiers ("memberships") for up- and downgrades of an item.
+CREATE TABLE product_groups (
+    id                         TEXT PRIMARY KEY,
+    tenant_id                  TEXT NOT NULL REFERENCES tenants(id),
+    name                       TEXT NOT NULL,
+    same_billing_interval_only INTEGER NOT NULL DEFAULT 0,
+    created_at                 TEXT NOT NULL,
+    updated_at                 TEXT NOT NULL
+);
+CREATE INDEX product_groups_tenant ON product_groups (tenant_id, created_at);
+CREATE TABLE product_group_memberships (
+    id                      TEXT PRIMARY KEY,
+    tenant_id               TEXT NOT NULL REFERENCES tenants(id),
+    product_group_id        TEXT NOT NULL REFERENCES product_groups(id),
+    position                INTEGER NOT NULL,
+    product_id              TEXT NOT NULL REFERENCES products(id),
+    price_plans             TEXT NOT NULL,        -- JSON array of price plan ids, in order
+    quantity_change_allowed INTEGER NOT NULL DEFAULT 0,
+    change_timing           TEXT NOT NULL CHECK (change_timing IN ('immediately', 'end_of_period')),
+    credit_type             TEXT NOT NULL CHECK (credit_type IN ('pro_rata', 'full', 'last_invoiced', 'none')),
+    UNIQUE (product_group_id, position)
+);
+-- The group an item may change within (PUT /subscription-items/{id}/product-group).
+CREATE TABLE subscription_item_product_groups (
+    subscription_item_id TEXT PRIMARY KEY REFERENCES subscription_items(id),
+    tenant_id            TEXT NOT NULL REFERENCES tenants(id),
+    product_group_id     TEXT NOT NULL REFERENCES product_groups(id)
+);
+-- Applied tier changes: the old item is replaced by a new one from effective_date on.
+CREATE TABLE product_group_changes (
+    id                 TEXT PRIMARY KEY,
+    tenant_id          TEXT NOT NULL REFERENCES tenants(id),
+    subscription_id    TEXT NOT NULL REFERENCES subscriptions(id),
+    from_item_id       TEXT NOT NULL UNIQUE REFERENCES subscription_items(id), -- one change per item
+    to_item_id         TEXT NOT NULL REFERENCES subscription_items(id),
+    membership_id      TEXT NOT NULL REFERENCES product_group_memberships(id),
+    change_timing      TEXT NOT NULL,
+    credit_type        TEXT NOT NULL,
+    effective_date     TEXT NOT NULL,            -- first day on the new plan
+    charge_invoice_id  TEXT REFERENCES invoices(id),
+    credit_note_id     TEXT REFERENCES invoices(id),
+    created_at         TEXT NOT NULL
+);

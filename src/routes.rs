@@ -38,6 +38,7 @@ pub fn all() -> Vec<Route> {
         resources::subscription_measurements::routes(),
         resources::billing_groups::routes(),
         resources::billing_runs::routes(),
+        resources::product_groups::routes(),
     ]
     .into_iter()
     .flatten()

@@ -19,6 +19,7 @@ pub mod number_ranges;
 pub mod payments;
 pub mod price_plans;
 pub mod product_families;
+pub mod product_groups;
 pub mod products;
 pub mod roles;
 pub mod settings;

@@ -154,7 +154,7 @@ fn cancel(ctx: &Ctx) -> ApiResult<Reply> {
 /// been paid already is refunded: a pending `refund` transaction through the chosen (else the
 /// invoice's) payment method, and the credit note stays STATUS_UNPAID until it is paid out.
 /// When nothing is due any more the original is closed (STATUS_PAID, `invoice.closed`).
-fn credit(ctx: &Ctx) -> ApiResult<Reply> {
+pub fn credit(ctx: &Ctx) -> ApiResult<Reply> {
     let (tx, tenant, user) = (ctx.tx, ctx.tenant(), ctx.principal.user_id.as_str());
     let mut state = ledger::load(tx, tenant, ctx.param("id"))?;
     rules::check_credit(&state.kind, &state.status).map_err(ApiError::Conflict)?;
