@@ -25,6 +25,7 @@ mod payments;
 mod pipeline;
 mod price_plans;
 mod product_families;
+mod product_groups;
 mod products;
 mod roles;
 mod settings;
