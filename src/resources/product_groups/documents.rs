@@ -188,6 +188,9 @@ pub fn last_invoice_of(ctx: &Ctx, item: &str) -> ApiResult<Option<String>> {
         .optional()?)
 }
 
+/// A position: id, quantity, credited quantity, its service start, its parent's service start.
+type PositionLeft = (String, String, String, Option<String>, Option<String>);
+
 /// Credits `numerator / denominator` of what is left of the item's positions on `invoice`
 /// (those starting on `service_from` when given; their discount children go with them, since
 /// they carry the item too). Returns the credit note's id, `None` when nothing is left.
@@ -199,7 +202,7 @@ pub fn credit(
     numerator: u32,
     denominator: u32,
 ) -> ApiResult<Option<String>> {
-    let rows: Vec<(String, String, String, Option<String>, Option<String>)> = ctx
+    let rows: Vec<PositionLeft> = ctx
         .tx
         .prepare_cached(
             "SELECT p.id, p.quantity, p.credited_quantity, p.service_date_from,

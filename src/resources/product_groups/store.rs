@@ -15,8 +15,10 @@ fn membership_row(r: &Row) -> rusqlite::Result<Membership> {
         id: r.get(0)?,
         position: r.get(1)?,
         product: r.get(2)?,
-        // Written by this module only, always a JSON array of strings.
-        price_plans: serde_json::from_str(&plans).unwrap_or_default(),
+        // Written by this module only; a corrupt value is a logged 500, never an empty tier.
+        price_plans: serde_json::from_str(&plans).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(e))
+        })?,
         quantity_change_allowed: r.get(4)?,
         change_timing: r.get(5)?,
         credit_type: r.get(6)?,
