@@ -1,6 +1,6 @@
 //! Timestamps: RFC 3339 UTC text in storage and responses; accepts any offset or `Z` on input.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 pub fn format(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, false)
@@ -17,6 +17,14 @@ pub fn parse(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// A calendar date written exactly `YYYY-MM-DD` (chrono alone would also take `2026-1-5`).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    if s.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +38,16 @@ mod tests {
             "2026-01-31T10:00:00+00:00"
         );
         assert!(parse("2026-01-31").is_none());
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert_eq!(
+            parse_date("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+        assert_eq!(parse_date("2026-02-29"), None);
+        assert_eq!(parse_date("2026-1-5"), None);
+        assert_eq!(parse_date("2026-01-05T00:00:00Z"), None);
     }
 }

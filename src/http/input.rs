@@ -194,6 +194,26 @@ impl Input {
         }
     }
 
+    /// A calendar date `YYYY-MM-DD`: `Some(Some(date))`, `Some(None)` when absent or null,
+    /// `None` when invalid (and reported as a violation).
+    pub fn date(&mut self, key: &str) -> Option<Option<chrono::NaiveDate>> {
+        match self.string(key) {
+            Field::Value(s) => match crate::domain::time::parse_date(&s) {
+                Some(d) => Some(Some(d)),
+                None => {
+                    self.violation(
+                        key,
+                        "This value should be a date YYYY-MM-DD.",
+                        "invalid_date",
+                    );
+                    None
+                }
+            },
+            Field::Absent if self.has(key) => None,
+            _ => Some(None),
+        }
+    }
+
     /// A string that must be present and non-empty.
     pub fn required_string(&mut self, key: &str) -> Option<String> {
         match self.string(key) {

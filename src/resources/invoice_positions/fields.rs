@@ -84,14 +84,5 @@ pub fn group(input: &mut Input) -> Option<String> {
 
 /// A calendar date `YYYY-MM-DD`, or null.
 pub fn date(input: &mut Input, key: &str) -> Option<NaiveDate> {
-    let s = input.string(key).value()?;
-    let parsed = NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok();
-    if parsed.is_none() {
-        input.violation(
-            key,
-            "This value should be a date (YYYY-MM-DD).",
-            "invalid_date",
-        );
-    }
-    parsed
+    input.date(key).flatten()
 }

@@ -11,7 +11,6 @@ use crate::domain::time;
 use crate::error::{ApiError, ApiResult};
 use crate::http::list::{order_by, Filter, Page};
 use crate::http::query::Query;
-use chrono::NaiveDate;
 use rusqlite::{named_params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
@@ -285,7 +284,7 @@ const ORDER: &[(&str, &str)] = &[
 /// A date-range bound `key` (`finalizationDate[after]`): inclusive; not a date is a 400.
 fn date_bound(f: &mut Filter, q: &Query, key: &str, clause: &str) -> ApiResult<()> {
     if let Some(v) = q.get(key) {
-        if NaiveDate::parse_from_str(v, "%Y-%m-%d").is_err() {
+        if crate::domain::time::parse_date(v).is_none() {
             return Err(ApiError::BadRequest(format!(
                 "Query parameter '{key}' must be a date (YYYY-MM-DD), got '{v}'."
             )));

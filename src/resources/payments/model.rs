@@ -38,29 +38,6 @@ fn amount_violation(input: &mut Input, key: &str, e: AmountError, currency: Curr
     input.violation(key, &e.message(currency), e.code());
 }
 
-/// `Some(Some(date))`, `Some(None)` when absent or null, `None` when invalid (reported).
-fn date(input: &mut Input, key: &str) -> Option<Option<NaiveDate>> {
-    match input.string(key) {
-        Field::Value(s) => {
-            // chrono alone would accept "2026-1-5"; the API speaks YYYY-MM-DD only.
-            let parsed = (s.len() == 10)
-                .then(|| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
-                .flatten();
-            if parsed.is_none() {
-                input.violation(
-                    key,
-                    "This value should be a date YYYY-MM-DD.",
-                    "invalid_date",
-                );
-                return None;
-            }
-            Some(parsed)
-        }
-        Field::Absent if input.has(key) => None,
-        _ => Some(None),
-    }
-}
-
 /// A payment method reference: a UUID, or absent/null. Payment methods are not modelled yet,
 /// so only the form is checked; once they exist this becomes "a usable method of the
 /// invoice's customer" (422 otherwise).
@@ -128,7 +105,7 @@ impl PaymentWrite {
             },
             _ => None,
         };
-        let payment_date = date(&mut input, "paymentDate").map(|d| d.unwrap_or(due.today));
+        let payment_date = input.date("paymentDate").map(|d| d.unwrap_or(due.today));
         if payment_date.is_some_and(|d| d > due.today) {
             // Recording money that has not arrived yet would close an invoice too early.
             input.violation(

@@ -12,7 +12,7 @@ use crate::domain::money::{parse_decimal, Currency, Money, MAX_FRACTION_DIGITS};
 use crate::domain::period::{days_between, prorate, prorate_rounded, Period};
 use crate::domain::pricing::{calculate, PricingError};
 use crate::error::{ApiError, ApiResult};
-use crate::http::input::{Field, Input};
+use crate::http::input::Input;
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
@@ -71,8 +71,8 @@ pub struct PeriodView {
 pub fn run(plan: &PricePlan, mut input: Input) -> ApiResult<CalculationView> {
     input.reject_unknown(&["quantity", "from", "to"]);
     let quantity = quantity(&mut input);
-    let from = date(&mut input, "from");
-    let to = date(&mut input, "to");
+    let from = input.date("from");
+    let to = input.date("to");
     let span = match (from, to) {
         (Some(from), Some(to)) => span(&mut input, plan, from, to),
         _ => None,
@@ -208,29 +208,6 @@ fn quantity(input: &mut Input) -> Option<Decimal> {
         return None;
     }
     Some(q)
-}
-
-/// `Some(Some(date))`, `Some(None)` when absent or null, `None` when invalid (reported).
-fn date(input: &mut Input, key: &str) -> Option<Option<NaiveDate>> {
-    match input.string(key) {
-        Field::Value(s) => {
-            // chrono alone would accept "2026-1-5"; the API speaks YYYY-MM-DD only.
-            let parsed = (s.len() == 10)
-                .then(|| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
-                .flatten();
-            if parsed.is_none() {
-                input.violation(
-                    key,
-                    "This value should be a date YYYY-MM-DD.",
-                    "invalid_date",
-                );
-                return None;
-            }
-            Some(parsed)
-        }
-        Field::Absent if input.has(key) => None,
-        _ => Some(None),
-    }
 }
 
 /// The billing period starting at `from` and the covered days `from..=to` inside it.

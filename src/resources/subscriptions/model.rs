@@ -117,10 +117,7 @@ impl ItemRow {
 
 /// `YYYY-MM-DD` as stored or sent.
 pub fn parse_day(s: &str) -> Option<NaiveDate> {
-    if s.len() != 10 {
-        return None;
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+    crate::domain::time::parse_date(s)
 }
 
 /// A stored date; a corrupt one is a logged 500, never a guess.
