@@ -19,6 +19,27 @@ pub struct RunResult {
     pub bills: Vec<CustomerBill>,
 }
 
+/// Customers per transaction of a real run.
+const BATCH: usize = 500;
+
+/// What one batch billed, counted once it committed.
+#[derive(Default)]
+struct Batch {
+    subscriptions: i64,
+    invoices: i64,
+    bills: Vec<CustomerBill>,
+}
+
+impl Batch {
+    fn add(&mut self, bill: CustomerBill, dry_run: bool) {
+        self.subscriptions += bill.subscriptions.len() as i64;
+        self.invoices += bill.invoices.iter().filter(|i| i.invoice.is_some()).count() as i64;
+        if dry_run && !bill.invoices.is_empty() {
+            self.bills.push(bill);
+        }
+    }
+}
+
 /// Customers with a subscription that may be billed.
 fn customers(conn: &Connection, tenant: &str) -> ApiResult<Vec<String>> {
     let mut stmt = conn.prepare_cached(
@@ -80,23 +101,52 @@ pub fn run_billing_with_progress(
     let (mut subscriptions, mut invoices, mut failed) = (0i64, 0i64, 0i64);
     let mut first_error = None;
     let total = list.len();
-    for (done, customer) in list.into_iter().enumerate() {
-        progress(done, total);
-        match write(&mut conn, !dry_run, |c| {
-            bill_customer(c, tenant, &customer, date, &id)
-        }) {
-            Ok(bill) => {
-                subscriptions += bill.subscriptions.len() as i64;
-                invoices += bill.invoices.iter().filter(|i| i.invoice.is_some()).count() as i64;
-                if dry_run && !bill.invoices.is_empty() {
-                    bills.push(bill);
+    let mut done = 0;
+    // Customers are committed in batches (the commit, not the billing, dominates a run); each
+    // customer runs in a savepoint inside the batch, so a failing customer is rolled back
+    // alone and every commit holds only complete invoices. A dry run rolls everything back.
+    for chunk in list.chunks(BATCH) {
+        let mut batch = Batch::default();
+        let outcome = (|| -> ApiResult<()> {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for customer in chunk {
+                progress(done, total);
+                done += 1;
+                let billed = (|| {
+                    let sp = tx.savepoint()?;
+                    let bill = bill_customer(&sp, tenant, customer, date, &id)?;
+                    if !dry_run {
+                        sp.commit()?;
+                    }
+                    Ok::<_, ApiError>(bill)
+                })();
+                match billed {
+                    Ok(bill) => batch.add(bill, dry_run),
+                    // One customer's failure (a missing tax rate, a concurrent run that got
+                    // there first) leaves the others billed; the run reports it and a re-run
+                    // retries.
+                    Err(e) => {
+                        failed += 1;
+                        first_error.get_or_insert_with(|| format!("customer {customer}: {e}"));
+                    }
                 }
             }
-            // One customer's failure (a missing tax rate, a concurrent run that got there
-            // first) leaves the others billed; the run reports it and a re-run retries.
+            if !dry_run {
+                tx.commit()?;
+            }
+            Ok(())
+        })();
+        match outcome {
+            Ok(()) => {
+                subscriptions += batch.subscriptions;
+                invoices += batch.invoices;
+                bills.extend(batch.bills);
+            }
+            // The batch did not commit: none of its customers is billed.
             Err(e) => {
-                failed += 1;
-                first_error.get_or_insert_with(|| format!("customer {customer}: {e}"));
+                failed += chunk.len() as i64;
+                first_error
+                    .get_or_insert_with(|| format!("customers from {:?}: {e}", chunk.first()));
             }
         }
     }
