@@ -13,7 +13,7 @@ use crate::resources::invoice_positions::model::PositionData;
 use crate::resources::invoice_positions::store as positions;
 use crate::resources::invoices::finalize::{self, Settlement};
 use crate::resources::invoices::input::InvoiceWrite;
-use crate::resources::invoices::model::TYPE_INVOICE;
+use crate::resources::invoices::model::{STATUS_DRAFT, TYPE_INVOICE};
 use crate::resources::invoices::totals::{self, TaxSource};
 use crate::resources::invoices::{history, store, view};
 use chrono::NaiveDate;
@@ -111,7 +111,7 @@ pub fn bill_customer(
         bill.invoices.push(invoice);
     }
     for s in &bill.subscriptions {
-        after_billing(conn, tenant, s, date)?;
+        after_billing(conn, tenant, &all, s, date)?;
     }
     Ok(bill)
 }
@@ -175,12 +175,14 @@ fn invoice(
     // A zero total is not issued while zero invoices are off (as with manual finalization);
     // the periods are still recorded as billed (at zero), so they are never due again.
     let keep = totals.gross != 0 || zero_allowed;
+    let mut settled = None;
     if !keep {
         store::delete_draft(conn, tenant, &id)?;
     } else if !manual {
         let inv = store::get(conn, tenant, &id)?;
         let settlement = Settlement::for_invoice(totals.gross);
         let number = finalize::seal(conn, tenant, &inv, None, settlement)?;
+        settled = Some(settlement.status);
         history::append(
             conn,
             tenant,
@@ -242,6 +244,8 @@ fn invoice(
         .unwrap_or(date);
     let mut status = None;
     if let Some(id) = &invoice_id {
+        // Sealed, or left a draft for manual approval: no need to read the row back.
+        status = Some(settled.unwrap_or(STATUS_DRAFT).to_string());
         conn.prepare_cached(
             "INSERT INTO billing_run_invoices (invoice_id, tenant_id, customer_id, billing_date,
                  currency_code, billing_run_id, range_from, range_to, billed_at)
@@ -251,7 +255,6 @@ fn invoice(
             ":id": id, ":tenant": tenant, ":customer": customer, ":date": date.to_string(),
             ":cur": code, ":run": run_id, ":from": from.to_string(), ":to": to.to_string(), ":now": now,
         })?;
-        status = Some(store::get(conn, tenant, id)?.status);
     }
     Ok(BilledInvoice {
         invoice: invoice_id,
@@ -265,23 +268,18 @@ fn invoice(
 }
 
 /// Moves the subscription's and its items' billing dates on and records `subscription.billed`.
+/// `all` are the customer's items as loaded for this bill (billing writes none of the columns
+/// they are built from).
 fn after_billing(
     conn: &Connection,
     tenant: &str,
+    all: &[items::Item],
     subscription: &str,
     date: NaiveDate,
 ) -> ApiResult<()> {
     let now = time::now();
     let mut next_dates = Vec::new();
-    let customer: String = conn.query_row(
-        "SELECT customer_id FROM subscriptions WHERE id = :id",
-        named_params! {":id": subscription},
-        |r| r.get(0),
-    )?;
-    for item in items::for_customer(conn, tenant, &customer)?
-        .into_iter()
-        .filter(|i| i.subscription_id == subscription)
-    {
+    for item in all.iter().filter(|i| i.subscription_id == subscription) {
         let Some(s) = &item.schedule else { continue };
         let next = s.next_billing_date(date);
         next_dates.extend(next);
