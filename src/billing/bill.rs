@@ -179,7 +179,8 @@ fn invoice(
     if !keep {
         store::delete_draft(conn, tenant, &id)?;
     } else if !manual {
-        let inv = store::get(conn, tenant, &id)?;
+        // `recompute` wrote only amounts and the service period, which `seal` does not read
+        // from the row: the draft loaded above is still current for it.
         let settlement = Settlement::for_invoice(totals.gross);
         let number = finalize::seal(conn, tenant, &inv, None, settlement)?;
         settled = Some(settlement.status);
