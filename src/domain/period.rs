@@ -379,4 +379,54 @@ mod tests {
         assert_eq!(round_ratio(-tiny_below, dec!(7), eur()), Some(dec!(0.00)));
         assert_eq!(round_ratio(dec!(1), dec!(0), eur()), None);
     }
+
+    #[test]
+    fn quarterly_from_a_leap_day_never_drifts() {
+        // Counted from the anchor each time: May 29, Aug 29, Nov 29, then Feb 28 2029 (no Feb 29)
+        // and back to May 29, not May 28.
+        let q = Interval::parse("3M").unwrap();
+        let anchor = d("2028-02-29");
+        let starts: Vec<_> = (1..=5).map(|k| q.advance(anchor, k).unwrap()).collect();
+        assert_eq!(
+            starts,
+            [
+                "2028-05-29",
+                "2028-08-29",
+                "2028-11-29",
+                "2029-02-28",
+                "2029-05-29"
+            ]
+            .map(d)
+        );
+    }
+
+    #[test]
+    fn weekly_periods_across_the_berlin_dst_changes() {
+        use chrono::{Datelike, TimeZone};
+        let berlin = chrono_tz::Europe::Berlin;
+        // Periods are calendar dates, so the 23-hour day of 29 Mar 2026 and the 25-hour day of
+        // 25 Oct 2026 still give 7-day weeks starting on Mondays.
+        let w = Interval::parse("1W").unwrap();
+        for anchor in [d("2026-03-23"), d("2026-10-19")] {
+            for k in 0..3 {
+                let p = w.period(anchor, k).unwrap();
+                assert_eq!(p.days(), 7);
+                assert_eq!(p.start.weekday(), chrono::Weekday::Mon);
+            }
+        }
+        // The date a billing run sees is the tenant's local date: 00:30 on the DST days in
+        // Berlin is still 22:30 / 23:30 UTC of the day before.
+        let spring = chrono::Utc
+            .with_ymd_and_hms(2026, 3, 28, 23, 30, 0)
+            .unwrap();
+        assert_eq!(spring.with_timezone(&berlin).date_naive(), d("2026-03-29"));
+        let autumn = chrono::Utc
+            .with_ymd_and_hms(2026, 10, 24, 22, 30, 0)
+            .unwrap();
+        assert_eq!(autumn.with_timezone(&berlin).date_naive(), d("2026-10-25"));
+        // And the week containing the spring change is billed from its Monday like any other.
+        let p = w.period(d("2026-03-23"), 0).unwrap();
+        assert!(p.contains(d("2026-03-29")));
+        assert_eq!(p.last_day(), d("2026-03-29"));
+    }
 }
