@@ -14,6 +14,24 @@ pub fn record<T: Serialize>(
     object_id: &str,
     data: &T,
 ) -> ApiResult<()> {
+    record_json(
+        conn,
+        tenant,
+        event_type,
+        object_id,
+        &serde_json::to_string(data)?,
+    )
+}
+
+/// `record` with the payload already serialized (a handler that answers the same JSON
+/// serializes it once).
+pub fn record_json(
+    conn: &Connection,
+    tenant: &str,
+    event_type: &str,
+    object_id: &str,
+    payload: &str,
+) -> ApiResult<()> {
     conn.prepare_cached(
         "INSERT INTO outbox (event_id, tenant_id, event_type, object_id, payload, created_at)
          VALUES (:event_id, :tenant, :type, :object, :payload, :now)",
@@ -23,7 +41,7 @@ pub fn record<T: Serialize>(
         ":tenant": tenant,
         ":type": event_type,
         ":object": object_id,
-        ":payload": serde_json::to_string(data)?,
+        ":payload": payload,
         ":now": crate::domain::time::now(),
     })?;
     Ok(())

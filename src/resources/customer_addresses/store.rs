@@ -80,6 +80,17 @@ pub fn insert(conn: &Connection, tenant: &str, a: &mut Address) -> ApiResult<()>
     if a.default {
         clear_default(conn, &a.customer_id, &a.kind, &now)?;
     }
+    insert_row(conn, tenant, a, &now)
+}
+
+/// Inserts an address of a customer created in this request (sets `a.id`): there is no old
+/// default to clear, so the default flag is written as it is.
+pub fn insert_for_new_customer(conn: &Connection, tenant: &str, a: &mut Address) -> ApiResult<()> {
+    a.id = new_id();
+    insert_row(conn, tenant, a, &time::now())
+}
+
+fn insert_row(conn: &Connection, tenant: &str, a: &Address, now: &str) -> ApiResult<()> {
     conn.prepare_cached(
         "INSERT INTO customer_addresses (id, tenant_id, customer_id, type, is_default, status,
              company_name, first_name, last_name, salutation, street, house_number, zip, city,

@@ -80,17 +80,33 @@ pub fn customer_has(
 
 /// Inserts a new, non-default address for `e.customer_id`; sets `e.id`.
 pub fn insert(conn: &Connection, tenant: &str, e: &mut EmailAddress) -> ApiResult<()> {
-    e.id = new_id();
     e.default = false;
+    insert_row(conn, tenant, e)
+}
+
+/// Inserts an address of a customer created in this request, default flag as it is (sets
+/// `e.id`): there is no old default to clear. A default address must carry the e-mail the
+/// customer row was inserted with (the sync rule above).
+pub fn insert_for_new_customer(
+    conn: &Connection,
+    tenant: &str,
+    e: &mut EmailAddress,
+) -> ApiResult<()> {
+    insert_row(conn, tenant, e)
+}
+
+fn insert_row(conn: &Connection, tenant: &str, e: &mut EmailAddress) -> ApiResult<()> {
+    e.id = new_id();
     conn.prepare_cached(
         "INSERT INTO customer_email_addresses (id, tenant_id, customer_id, email, receiver_name,
              is_invoice_email, is_dunning_email, is_default, created_at, updated_at)
-         VALUES (:id, :tenant, :customer, :email, :receiver, :invoice, :dunning, 0, :now, :now)",
+         VALUES (:id, :tenant, :customer, :email, :receiver, :invoice, :dunning, :default,
+             :now, :now)",
     )?
     .execute(named_params! {
         ":id": e.id, ":tenant": tenant, ":customer": e.customer_id, ":email": e.email,
         ":receiver": e.receiver_name, ":invoice": e.is_invoice_email,
-        ":dunning": e.is_dunning_email, ":now": time::now(),
+        ":dunning": e.is_dunning_email, ":default": e.default, ":now": time::now(),
     })?;
     Ok(())
 }

@@ -80,6 +80,18 @@ pub fn emit(ctx: &Ctx, event: &str, customer: &Customer) -> ApiResult<()> {
     outbox::record(ctx.tx, ctx.tenant(), event, &customer.id, customer)
 }
 
+/// `emit`, answering `status` with the event's payload: the read model is serialized once.
+fn emit_reply(ctx: &Ctx, event: &str, customer: &Customer, status: u16) -> ApiResult<Reply> {
+    let body = serde_json::to_string(customer)?;
+    outbox::record_json(ctx.tx, ctx.tenant(), event, &customer.id, &body)?;
+    Ok(Reply {
+        status,
+        content_type: "application/json",
+        body: body.into_bytes(),
+        headers: vec![],
+    })
+}
+
 /// Reads a customer body and adds the database checks, answering 422 with all violations.
 fn validate(
     ctx: &Ctx,
@@ -97,8 +109,7 @@ fn validate(
 fn create(ctx: &Ctx) -> ApiResult<Reply> {
     let request = validate(ctx, ctx.input()?, None)?;
     let customer = write::create(ctx.tx, ctx.tenant(), &request)?;
-    emit(ctx, "customer.created", &customer)?;
-    Reply::created(&customer)
+    emit_reply(ctx, "customer.created", &customer, 201)
 }
 
 fn list(ctx: &Ctx) -> ApiResult<Reply> {
@@ -117,8 +128,7 @@ fn update(ctx: &Ctx) -> ApiResult<Reply> {
     let current = store::row(ctx.tx, ctx.tenant(), ctx.param("id"))?;
     let request = validate(ctx, input, Some(&current))?;
     let customer = write::update(ctx.tx, ctx.tenant(), current, &request)?;
-    emit(ctx, "customer.updated", &customer)?;
-    Reply::ok(&customer)
+    emit_reply(ctx, "customer.updated", &customer, 200)
 }
 
 fn remove(ctx: &Ctx) -> ApiResult<Reply> {
@@ -138,8 +148,7 @@ fn archive(ctx: &Ctx) -> ApiResult<Reply> {
     }
     store::set_status(ctx.tx, ctx.tenant(), &customer.id, "STATUS_ARCHIVED")?;
     let customer = store::get(ctx.tx, ctx.tenant(), &customer.id)?;
-    emit(ctx, "customer.archived", &customer)?;
-    Reply::ok(&customer)
+    emit_reply(ctx, "customer.archived", &customer, 200)
 }
 
 fn unarchive(ctx: &Ctx) -> ApiResult<Reply> {
@@ -152,8 +161,7 @@ fn unarchive(ctx: &Ctx) -> ApiResult<Reply> {
     }
     store::set_status(ctx.tx, ctx.tenant(), &customer.id, "STATUS_ACTIVE")?;
     let customer = store::get(ctx.tx, ctx.tenant(), &customer.id)?;
-    emit(ctx, "customer.unarchived", &customer)?;
-    Reply::ok(&customer)
+    emit_reply(ctx, "customer.unarchived", &customer, 200)
 }
 
 /// `{paymentMethodId}`: a payment method id, or null to clear. Payment methods are not
@@ -182,8 +190,7 @@ fn payment_method(ctx: &Ctx) -> ApiResult<Reply> {
     input.finish()?;
     store::set_payment_method(ctx.tx, ctx.tenant(), &current.id, id.as_deref())?;
     let customer = store::get(ctx.tx, ctx.tenant(), &current.id)?;
-    emit(ctx, "customer.updated", &customer)?;
-    Reply::ok(&customer)
+    emit_reply(ctx, "customer.updated", &customer, 200)
 }
 
 /// kontor has no customer hierarchy (reference 05 §1.4): always an empty page.

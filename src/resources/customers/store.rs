@@ -242,6 +242,29 @@ pub fn number_issued(
         )?)
 }
 
+/// The tenant's member `id` as a customer's contact person, as `SELECT` joins it.
+pub fn contact_person(
+    conn: &Connection,
+    tenant: &str,
+    id: &str,
+) -> ApiResult<Option<ContactPerson>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT a.id, u.first_name, u.last_name, u.email
+             FROM accounts a LEFT JOIN users u ON u.id = a.user_id
+             WHERE a.id = :id AND a.tenant_id = :tenant",
+        )?
+        .query_row(named_params! {":id": id, ":tenant": tenant}, |r| {
+            Ok(ContactPerson {
+                id: r.get(0)?,
+                first_name: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                last_name: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                email: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            })
+        })
+        .optional()?)
+}
+
 /// True when `id` is a member (account) of the tenant.
 pub fn account_exists(conn: &Connection, tenant: &str, id: &str) -> ApiResult<bool> {
     Ok(conn

@@ -272,3 +272,55 @@ fn email_is_unique_per_tenant_only() {
     // Each tenant has its own customer number range.
     assert_eq!(r.body["customerNumber"], "KD-000001");
 }
+
+/// The create answer is built from the rows as written, not read back: it must be the very
+/// document a GET answers and the outbox carries, byte for byte, for every shape of create.
+#[test]
+fn the_created_document_is_the_stored_one_byte_for_byte() {
+    let s = Server::start();
+    let account: String = s
+        .db()
+        .query_row("SELECT id FROM accounts LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    s.db()
+        .execute_batch(&format!(
+            "INSERT INTO custom_fields (id, tenant_id, entity, name, label, type, choices,
+                 required, created_at, updated_at)
+             VALUES ('cf1', '{t}', 'customer', 'tier', 'Tier', 'single_select',
+                 '[{{\"value\":\"gold\",\"label\":\"Gold\"}}]', 0, 'x', 'x'),
+                    ('cf2', '{t}', 'customer', 'score', 'Score', 'number', '[]', 0, 'x', 'x');
+             INSERT INTO settings (tenant_id, context, key, value)
+             VALUES ('{t}', 'accounting', 'useDebitorAccounts', 'true'),
+                    ('{t}', 'organization', 'defaultCurrency', '\"CHF\"'),
+                    ('{t}', 'organization', 'timeZone', '\"Asia/Tokyo\"');",
+            t = s.tenant_id
+        ))
+        .unwrap();
+    let bodies = [
+        json!({"email": "min@example.com"}),
+        json!({"email": "Mixed.Case@Example.com", "invoiceEmail": "", "companyName": "X GmbH"}),
+        json!({"email": "a@muster.de", "invoiceEmail": "rechnung@muster.de",
+               "firstName": "Erika", "lastName": "Muster", "street": "Hauptstraße",
+               "countryCode": "fr", "currencyCode": "usd", "customerNumber": "K-1",
+               "datevId": "20000", "contactPerson": account, "gender": "diverse",
+               "customFields": {"tier": "gold", "score": 1.5}, "vatId": "FR123"}),
+        json!({"email": "b@muster.de", "invoiceEmail": "B@MUSTER.DE", "customFields": null,
+               "timeZone": "", "phone": "+49 \"1\" \\ 2", "addition": "ü\u{1F600}"}),
+    ];
+    for body in bodies {
+        let r = s.post("/customers", &body);
+        assert_eq!(r.status, 201, "{}", r.text);
+        let id = id(&r.body);
+        let got = s.get(&format!("/customers/{id}"));
+        assert_eq!(got.text, r.text, "GET differs for {body}");
+        let payload: String = s
+            .db()
+            .query_row(
+                "SELECT payload FROM outbox WHERE object_id = ?1",
+                [&id],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(payload, r.text, "outbox payload differs for {body}");
+    }
+}
