@@ -136,8 +136,13 @@ CREATE TABLE customers (
     UNIQUE (tenant_id, customer_number),
     UNIQUE (tenant_id, email)
 );
-CREATE INDEX customers_created ON customers (tenant_id, created_at);
+-- `id` last: the list's default order (created_at, id) reads this index without a sort.
+CREATE INDEX customers_created ON customers (tenant_id, created_at, id);
 
+-- Addresses and e-mail addresses are small rows keyed by their (time-ordered) uuid alone:
+-- WITHOUT ROWID saves a b-tree per insert and a lookup per read by id, and their customer_id
+-- indexes end in the primary key, so `ORDER BY created_at, id` needs no sort. (Customers stay
+-- a rowid table: their rows are large, and measured no cheaper without rowid.)
 CREATE TABLE customer_addresses (
     id           TEXT PRIMARY KEY,
     tenant_id    TEXT NOT NULL REFERENCES tenants(id),
@@ -159,7 +164,7 @@ CREATE TABLE customer_addresses (
     vat_id       TEXT NOT NULL DEFAULT '',
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX customer_addresses_customer ON customer_addresses (customer_id, created_at);
 -- At most one default address per customer and type.
 CREATE UNIQUE INDEX customer_addresses_one_default
@@ -176,7 +181,7 @@ CREATE TABLE customer_email_addresses (
     is_default       INTEGER NOT NULL DEFAULT 0 CHECK (is_default IN (0, 1)),
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX customer_email_addresses_customer ON customer_email_addresses (customer_id, created_at);
 CREATE UNIQUE INDEX customer_email_addresses_one_default
     ON customer_email_addresses (customer_id) WHERE is_default = 1;
