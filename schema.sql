@@ -117,7 +117,9 @@ CREATE TABLE customers (
     datev_id                   TEXT,
     language                   TEXT NOT NULL DEFAULT 'de' CHECK (language IN ('de', 'en')),
     time_zone                  TEXT NOT NULL DEFAULT 'Europe/Berlin',
-    gender                     TEXT CHECK (gender IN ('male', 'female', 'diverse')),
+    -- CHECKs on the customer tables compare value by value: an IN list of three or more
+    -- constants makes SQLite build a temporary b-tree on every INSERT to check it.
+    gender                     TEXT CHECK (gender = 'male' OR gender = 'female' OR gender = 'diverse'),
     phone                      TEXT NOT NULL DEFAULT '',
     vat_id                     TEXT NOT NULL DEFAULT '',
     is_vat_id_valid            INTEGER NOT NULL DEFAULT 0 CHECK (is_vat_id_valid IN (0, 1)),
@@ -128,7 +130,8 @@ CREATE TABLE customers (
     custom_fields              TEXT NOT NULL DEFAULT '{}', -- JSON object
     tax_exempt                 TEXT NOT NULL DEFAULT 'auto' CHECK (tax_exempt IN ('auto', 'exempt')),
     status                     TEXT NOT NULL DEFAULT 'STATUS_ACTIVE'
-                                   CHECK (status IN ('STATUS_ACTIVE', 'STATUS_ARCHIVED', 'STATUS_SUSPENDED')),
+                                   CHECK (status = 'STATUS_ACTIVE' OR status = 'STATUS_ARCHIVED'
+                                          OR status = 'STATUS_SUSPENDED'),
     default_payment_method_id  TEXT,
     total_turnover_rank        INTEGER NOT NULL DEFAULT 0,
     created_at                 TEXT NOT NULL,
@@ -153,7 +156,8 @@ CREATE TABLE customer_addresses (
     company_name TEXT,
     first_name   TEXT,
     last_name    TEXT,
-    salutation   TEXT CHECK (salutation IN ('Firma', 'Herr', 'Frau')),
+    -- Value by value, not IN: see customers.gender.
+    salutation   TEXT CHECK (salutation = 'Firma' OR salutation = 'Herr' OR salutation = 'Frau'),
     street       TEXT NOT NULL DEFAULT '',
     house_number TEXT NOT NULL DEFAULT '',
     zip          TEXT NOT NULL DEFAULT '',

@@ -311,3 +311,49 @@ pub(super) fn assemble_page(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    fn insert(conn: &Connection, id: &str, gender: Option<&str>, status: &str) -> bool {
+        conn.execute(
+            "INSERT INTO customers (id, tenant_id, customer_number, email, gender, status,
+                 created_at, updated_at)
+             VALUES (?1, 't', ?1, ?1, ?2, ?3, 'x', 'x')",
+            rusqlite::params![id, gender, status],
+        )
+        .is_ok()
+    }
+
+    /// The enum CHECKs are spelled value by value (see schema.sql); they must still refuse
+    /// every other value and let NULL through where the column is nullable.
+    #[test]
+    fn enum_checks_refuse_unknown_values() {
+        let conn = crate::db::memory();
+        conn.execute_batch(
+            "INSERT INTO tenants VALUES ('t', 'T', 't', '', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00');",
+        )
+        .unwrap();
+        assert!(insert(&conn, "a", None, "STATUS_ACTIVE"));
+        assert!(insert(&conn, "b", Some("diverse"), "STATUS_SUSPENDED"));
+        assert!(insert(&conn, "c", Some("female"), "STATUS_ARCHIVED"));
+        assert!(!insert(&conn, "d", Some("Male"), "STATUS_ACTIVE"));
+        assert!(!insert(&conn, "e", Some(""), "STATUS_ACTIVE"));
+        assert!(!insert(&conn, "f", None, "STATUS_GONE"));
+        assert!(conn
+            .execute("UPDATE customers SET status = 'active' WHERE id = 'a'", [])
+            .is_err());
+        let address = |salutation: Option<&str>| {
+            conn.execute(
+                "INSERT INTO customer_addresses (id, tenant_id, customer_id, type, salutation,
+                     country_code, created_at, updated_at)
+                 VALUES (lower(hex(randomblob(8))), 't', 'a', 'TYPE_INVOICE', ?1, 'DE', 'x', 'x')",
+                [salutation],
+            )
+            .is_ok()
+        };
+        assert!(address(None) && address(Some("Herr")) && address(Some("Firma")));
+        assert!(!address(Some("Dr.")));
+    }
+}
