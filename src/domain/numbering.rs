@@ -138,6 +138,9 @@ pub fn reserve(conn: &Connection, tenant: &str, range: &str, number: &str) -> Ap
 
 /// Takes the next number of a range in the caller's transaction. The counter moves past
 /// numbers that were issued before (e.g. given by hand), so a number is never handed out twice.
+///
+/// Read, then write the counter: the caller's write transaction holds the write lock in
+/// between, and `UPDATE ... RETURNING` would cost a temporary table on every call.
 pub fn next(
     conn: &Connection,
     tenant: &str,
@@ -145,25 +148,29 @@ pub fn next(
     date: NaiveDate,
     customer_number: Option<&str>,
 ) -> ApiResult<String> {
+    let (format, first): (String, i64) = conn
+        .prepare_cached(
+            "SELECT format, next_number FROM number_ranges
+             WHERE tenant_id = :tenant AND type = :range",
+        )?
+        .query_row(named_params! {":tenant": tenant, ":range": range}, |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => {
+                ApiError::Internal(format!("number range {range} missing for tenant {tenant}"))
+            }
+            e => e.into(),
+        })?;
     // Bounded: a counter can only collide with numbers that were reserved by hand.
-    for _ in 0..10_000 {
-        let (format, counter): (String, i64) = conn
-            .prepare_cached(
-                "UPDATE number_ranges SET next_number = next_number + 1
-                 WHERE tenant_id = :tenant AND type = :range
-                 RETURNING format, next_number - 1",
-            )?
-            .query_row(named_params! {":tenant": tenant, ":range": range}, |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .map_err(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => {
-                    ApiError::Internal(format!("number range {range} missing for tenant {tenant}"))
-                }
-                e => e.into(),
-            })?;
+    for counter in first..first + 10_000 {
         let number = render(&format, counter, date, customer_number);
         if reserve(conn, tenant, range, &number)? {
+            conn.prepare_cached(
+                "UPDATE number_ranges SET next_number = :next
+                 WHERE tenant_id = :tenant AND type = :range",
+            )?
+            .execute(named_params! {":tenant": tenant, ":range": range, ":next": counter + 1})?;
             return Ok(number);
         }
     }
