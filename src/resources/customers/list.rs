@@ -2,7 +2,7 @@
 //! turned into one WHERE clause with named parameters, and one page of read models.
 
 use super::model::{Customer, STATUSES};
-use super::store::{assemble_page, map, SELECT};
+use super::store::{assemble_page, map, COLUMNS, FROM};
 use crate::error::ApiResult;
 use crate::http::list::{order_by, Filter, Page};
 use crate::http::query::Query;
@@ -101,7 +101,7 @@ pub fn list(
     all.push((":offset", &offset));
     let rows = conn
         .prepare_cached(&format!(
-            "{SELECT} {where_sql} {order} LIMIT :limit OFFSET :offset"
+            "SELECT {COLUMNS} {FROM} {where_sql} {order} LIMIT :limit OFFSET :offset"
         ))?
         .query_map(all.as_slice(), map)?
         .collect::<Result<Vec<_>, _>>()?;

@@ -1,4 +1,4 @@
-//! SQL for customers: the row, the read model (one customer in three cached queries, a page of
+//! SQL for customers: the row, the read model (one customer in three statements, a page of
 //! customers in four), status changes, and the uniqueness checks behind the 422s.
 
 use super::model::{ContactPerson, Customer, CustomerRow};
@@ -9,17 +9,30 @@ use crate::resources::{customer_addresses, customer_emails};
 use rusqlite::{named_params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
-/// The row plus its contact person in one statement (the join is on primary keys).
-pub(super) const SELECT: &str = "SELECT c.id, c.customer_number, c.email, c.first_name,
+/// The row plus its contact person (`map` reads them): `SELECT {COLUMNS} {FROM} ...`. The join
+/// is on primary keys.
+pub(super) const COLUMNS: &str = "c.id, c.customer_number, c.email, c.first_name,
     c.last_name, c.company_name, c.currency_code, c.datev_id, c.language, c.time_zone, c.gender,
     c.phone, c.vat_id, c.is_vat_id_valid, c.commercial_register_name,
     c.commercial_register_number, c.customer_group_id, c.contact_person_id, c.custom_fields,
     c.tax_exempt, c.status, c.default_payment_method_id, c.total_turnover_rank, c.created_at,
-    a.id, u.first_name, u.last_name, u.email
-    FROM customers c
+    a.id, u.first_name, u.last_name, u.email";
+pub(super) const FROM: &str = "FROM customers c
     LEFT JOIN accounts a ON a.id = c.contact_person_id AND a.tenant_id = c.tenant_id
     LEFT JOIN users u ON u.id = a.user_id";
+
+/// One customer's row and contact person, and, when it stores custom fields, the names of the
+/// defined ones (a JSON array; NULL otherwise): hiding the values of deleted definitions then
+/// costs no statement of its own.
+static READ: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS}, CASE WHEN c.custom_fields = '{{}}' THEN NULL ELSE {names} END
+         {FROM} WHERE c.id = :id AND c.tenant_id = :tenant",
+        names = custom_fields::NAMES_JSON,
+    )
+});
 
 pub(super) fn map(r: &Row) -> rusqlite::Result<(CustomerRow, Option<ContactPerson>)> {
     let custom_fields: String = r.get(18)?;
@@ -70,7 +83,7 @@ fn load(
     id: &str,
 ) -> ApiResult<(CustomerRow, Option<ContactPerson>)> {
     conn.prepare_cached(&format!(
-        "{SELECT} WHERE c.id = :id AND c.tenant_id = :tenant"
+        "SELECT {COLUMNS} {FROM} WHERE c.id = :id AND c.tenant_id = :tenant"
     ))?
     .query_row(named_params! {":id": id, ":tenant": tenant}, map)
     .optional()?
@@ -82,12 +95,25 @@ pub fn row(conn: &Connection, tenant: &str, id: &str) -> ApiResult<CustomerRow> 
     Ok(load(conn, tenant, id)?.0)
 }
 
-/// The read model of one customer: row, addresses, e-mail addresses (three cached queries).
+/// The read model of one customer: row, addresses, e-mail addresses (three cached statements);
+/// 404 for a missing or foreign id.
 pub fn get(conn: &Connection, tenant: &str, id: &str) -> ApiResult<Customer> {
-    let (mut row, contact) = load(conn, tenant, id)?;
-    // Values of deleted definitions stay stored but are hidden (reference 03 §7.4); an empty
-    // map costs no query.
-    row.custom_fields = custom_fields::visible(conn, tenant, Entity::Customer, &row.custom_fields)?;
+    let params = named_params! {
+        ":id": id, ":tenant": tenant, ":entity": Entity::Customer.as_str(),
+    };
+    let (mut row, contact, names) = conn
+        .prepare_cached(&READ)?
+        .query_row(params, |r| {
+            let (row, contact) = map(r)?;
+            Ok((row, contact, r.get::<_, Option<String>>(28)?))
+        })
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("Customer"))?;
+    // Values of deleted definitions stay stored but are hidden (reference 03 §7.4).
+    if let Some(names) = names {
+        let stored = std::mem::take(&mut row.custom_fields);
+        row.custom_fields = custom_fields::visible_among(stored, &names)?;
+    }
     let addresses = customer_addresses::store::for_customer(conn, &row.id)?;
     let emails = customer_emails::store::for_customer(conn, &row.id)?;
     Ok(Customer::assemble(row, contact, addresses, emails))
