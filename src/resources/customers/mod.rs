@@ -10,7 +10,6 @@
 //!   (payload: the customer read model) to the outbox in the request's transaction.
 
 pub mod fields;
-pub mod json;
 pub mod list;
 pub mod model;
 pub mod store;
@@ -78,25 +77,19 @@ pub fn routes() -> Vec<Route> {
 
 /// Records `event` about `customer` in the request's transaction (delivered after commit).
 pub fn emit(ctx: &Ctx, event: &str, customer: &Customer) -> ApiResult<()> {
-    let payload = json::to_string(customer)?;
-    outbox::record_json(ctx.tx, ctx.tenant(), event, &customer.id, &payload)
+    outbox::record(ctx.tx, ctx.tenant(), event, &customer.id, customer)
 }
 
 /// `emit`, answering `status` with the event's payload: the read model is serialized once.
 fn emit_reply(ctx: &Ctx, event: &str, customer: &Customer, status: u16) -> ApiResult<Reply> {
-    let body = json::to_string(customer)?;
+    let body = serde_json::to_string(customer)?;
     outbox::record_json(ctx.tx, ctx.tenant(), event, &customer.id, &body)?;
-    Ok(reply(status, body))
-}
-
-/// A customer read model answered as `json` wrote it.
-fn reply(status: u16, body: String) -> Reply {
-    Reply {
+    Ok(Reply {
         status,
         content_type: "application/json",
         body: body.into_bytes(),
         headers: vec![],
-    }
+    })
 }
 
 /// Reads a customer body and adds the database checks, answering 422 with all violations.
@@ -126,8 +119,7 @@ fn list(ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 fn show(ctx: &Ctx) -> ApiResult<Reply> {
-    let customer = store::get(ctx.tx, ctx.tenant(), ctx.param("id"))?;
-    Ok(reply(200, json::to_string(&customer)?))
+    Reply::ok(&store::get(ctx.tx, ctx.tenant(), ctx.param("id"))?)
 }
 
 fn update(ctx: &Ctx) -> ApiResult<Reply> {
