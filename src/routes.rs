@@ -48,20 +48,20 @@ pub fn all() -> Vec<Route> {
 /// Captured `{name}` segments of a matched path.
 pub type Params = Vec<(&'static str, String)>;
 
-fn capture(pattern: &'static str, path: &str) -> Option<(usize, Params)> {
+/// How many literal segments of `pattern` match `path`, or `None` when it does not match.
+/// Allocates nothing: it runs for every route on every request.
+fn literal_matches(pattern: &str, path: &str) -> Option<usize> {
     let mut literals = 0;
-    let mut params = Vec::new();
     let mut pat = pattern.split('/');
     let mut segs = path.split('/');
     loop {
         match (pat.next(), segs.next()) {
-            (None, None) => return Some((literals, params)),
+            (None, None) => return Some(literals),
             (Some(p), Some(s)) => {
-                if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                if p.starts_with('{') {
                     if s.is_empty() {
                         return None;
                     }
-                    params.push((name, s.to_string()));
                 } else if p == s {
                     literals += 1;
                 } else {
@@ -73,6 +73,18 @@ fn capture(pattern: &'static str, path: &str) -> Option<(usize, Params)> {
     }
 }
 
+/// The `{name}` segments of a path that matched `pattern`.
+fn params(pattern: &'static str, path: &str) -> Params {
+    pattern
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(p, s)| {
+            let name = p.strip_prefix('{')?.strip_suffix('}')?;
+            Some((name, s.to_string()))
+        })
+        .collect()
+}
+
 /// The route for `method path`: 404 when no pattern matches the path, 405 when patterns match
 /// but none for this method. With several matches the most literal pattern wins.
 pub fn find<'r>(routes: &'r [Route], method: Method, path: &str) -> ApiResult<(&'r Route, Params)> {
@@ -81,10 +93,10 @@ pub fn find<'r>(routes: &'r [Route], method: Method, path: &str) -> ApiResult<(&
     } else {
         path
     };
-    let mut best: Option<(usize, &Route, Params)> = None;
+    let mut best: Option<(usize, &Route)> = None;
     let mut allowed: Vec<&'static str> = Vec::new();
     for route in routes {
-        let Some((literals, params)) = capture(route.path, path) else {
+        let Some(literals) = literal_matches(route.path, path) else {
             continue;
         };
         if route.method != method {
@@ -93,13 +105,41 @@ pub fn find<'r>(routes: &'r [Route], method: Method, path: &str) -> ApiResult<(&
             }
             continue;
         }
-        if best.as_ref().is_none_or(|(l, _, _)| literals > *l) {
-            best = Some((literals, route, params));
+        if best.is_none_or(|(l, _)| literals > l) {
+            best = Some((literals, route));
         }
     }
     match best {
-        Some((_, route, params)) => Ok((route, params)),
+        Some((_, route)) => Ok((route, params(route.path, path))),
         None if !allowed.is_empty() => Err(ApiError::MethodNotAllowed(allowed)),
         None => Err(ApiError::NotFound(format!("No route for {path}."))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    #[test]
+    fn most_literal_pattern_wins_and_params_are_captured() {
+        let routes = all();
+        let (route, params) = find(&routes, Method::Post, "/invoices/abc/finalize").unwrap();
+        assert_eq!(route.path, "/invoices/{id}/finalize");
+        assert_eq!(params, vec![("id", "abc".to_string())]);
+        let (route, _) = find(&routes, Method::Get, "/user/api-tokens/").unwrap();
+        assert_eq!(route.path, "/user/api-tokens");
+        assert!(matches!(
+            find(&routes, Method::Patch, "/health"),
+            Err(ApiError::MethodNotAllowed(_))
+        ));
+        assert!(matches!(
+            find(&routes, Method::Get, "/invoices//finalize"),
+            Err(ApiError::NotFound(_))
+        ));
+        assert!(matches!(
+            find(&routes, Method::Get, "/nope"),
+            Err(ApiError::NotFound(_))
+        ));
     }
 }

@@ -150,14 +150,41 @@ fn bill_runs_every_tenant_for_a_date_and_can_repeat() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bill.db");
     let db_arg = db.to_str().unwrap();
-    assert!(kontor(&["init", "--db", db_arg, "--tenant-name", "Acme", "--email", "a@acme.test"]).0);
-    assert!(kontor(&["tenant", "create", "--db", db_arg, "--name", "Beta", "--email", "b@beta.test"]).0);
+    assert!(
+        kontor(&[
+            "init",
+            "--db",
+            db_arg,
+            "--tenant-name",
+            "Acme",
+            "--email",
+            "a@acme.test"
+        ])
+        .0
+    );
+    assert!(
+        kontor(&[
+            "tenant",
+            "create",
+            "--db",
+            db_arg,
+            "--name",
+            "Beta",
+            "--email",
+            "b@beta.test"
+        ])
+        .0
+    );
     for _ in 0..2 {
         let (ok, out, err) = kontor(&["bill", "--db", db_arg, "--date", "2026-03-01"]);
         assert!(ok, "{err}");
         let runs: Vec<&str> = out.lines().filter(|l| l.starts_with("run ")).collect();
         assert_eq!(runs.len(), 2, "one run per tenant: {out}");
-        assert!(runs.iter().all(|l| l.ends_with("on 2026-03-01: completed, 0 invoices")), "{out}");
+        assert!(
+            runs.iter()
+                .all(|l| l.ends_with("on 2026-03-01: completed, 0 invoices")),
+            "{out}"
+        );
     }
     let (ok, _, err) = kontor(&["bill", "--db", db_arg, "--date", "2026-02-30"]);
     assert!(!ok, "an impossible date is refused by the argument parser");
