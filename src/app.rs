@@ -8,13 +8,14 @@
 
 use crate::auth::{self, Principal};
 use crate::config::Config;
+use crate::db::tx::Tx;
 use crate::db::writer::Writer;
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::Query;
 use crate::http::{idempotency, Access, Ctx, Handler, Method, Reply, Route};
 use crate::routes::{self, Params};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -125,8 +126,8 @@ impl App {
             self.writer
                 .write(Box::new(move |conn: &Connection| execute(conn, prepared)))
         } else {
-            let mut conn = self.pool.get()?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let conn = self.pool.get()?;
+            let tx = Tx::begin(&conn, false)?;
             let reply = execute(&tx, prepared)?;
             tx.commit()?;
             Ok(reply)

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
+pub mod tx;
 pub mod writer;
 
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;

@@ -13,8 +13,9 @@
 //! inside a commit on this thread; a checkpointer thread with its own connection does them
 //! instead, on the other core, without blocking the writer.
 
+use super::tx::{Savepoint, Tx};
 use crate::error::{ApiError, ApiResult};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
@@ -71,7 +72,7 @@ impl<T: Send + 'static> Writer<T> {
     }
 }
 
-fn run<T>(mut conn: Connection, queue: Receiver<Queued<T>>) {
+fn run<T>(conn: Connection, queue: Receiver<Queued<T>>) {
     // Ends when every `Writer` handle (and so the App) is gone.
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
@@ -81,7 +82,7 @@ fn run<T>(mut conn: Connection, queue: Receiver<Queued<T>>) {
                 Err(_) => break,
             }
         }
-        commit_group(&mut conn, group);
+        commit_group(&conn, group);
     }
 }
 
@@ -103,8 +104,8 @@ fn checkpoint_loop(conn: Connection, hang_up: Receiver<()>) {
     }
 }
 
-fn commit_group<T>(conn: &mut Connection, group: Vec<Queued<T>>) {
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+fn commit_group<T>(conn: &Connection, group: Vec<Queued<T>>) {
+    let tx = match Tx::begin(conn, true) {
         Ok(tx) => tx,
         Err(e) => {
             let detail = format!("cannot begin the write transaction: {e}");
@@ -124,7 +125,7 @@ fn commit_group<T>(conn: &mut Connection, group: Vec<Queued<T>>) {
             results.push((Err(lost()), reply));
             continue;
         }
-        let result = match tx.savepoint() {
+        let result = match Savepoint::begin(&tx) {
             Ok(sp) => {
                 let outcome = catch_unwind(AssertUnwindSafe(|| job(&sp)))
                     .unwrap_or_else(|_| Err(ApiError::Internal("handler panicked".into())));
