@@ -1,6 +1,8 @@
 //! HTTP benchmark: authenticated `GET /customers/{id}` vs unauthenticated `GET /health` with 32
 //! concurrent keep-alive connections (requests/s, their ratio, p50/p99), then sustained
-//! `POST /customers`. Run with `cargo bench --bench http` (optionally `-- --secs 5`).
+//! `POST /customers`. Run with `cargo bench --bench http`; options after `--`: `--secs N` per phase,
+//! `--writers N` concurrent creators (default 4), `--threads N` server threads (default 32),
+//! `--writes-only` to run only the create phase.
 //! Server and load generator share this process and the machine's cores, as in the targets.
 
 use kontor::app::{self, App};
@@ -109,7 +111,7 @@ fn main() {
     let config = Config {
         db,
         bind: "127.0.0.1:0".into(),
-        threads: CONNECTIONS,
+        threads: arg(&args, "--threads").map_or(CONNECTIONS, |t| t as usize),
         log_requests: false,
         ..Config::default()
     };
