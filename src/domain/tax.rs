@@ -25,7 +25,7 @@ pub const EU_WILDCARD: &str = "EU_*";
 pub const ANY_COUNTRY: &str = "*";
 
 /// Tax rates are stored and accepted with at most this many fractional digits. Real rates have
-/// at most one or two; the bound also keeps the JSON number output exact (see `serialize_rate`).
+/// at most one or two, so the bound only refuses typos such as `19.000001`.
 pub const RATE_MAX_FRACTION_DIGITS: u32 = 4;
 
 /// EU member states with their standard and main reduced VAT rate in tenths of a percent
@@ -298,21 +298,15 @@ pub fn parse_rate(text: &str) -> Option<Decimal> {
         .map(|d| d.normalize())
 }
 
-/// Writes a rate as a JSON number, as the reference shows them (`19`, `7.7`). Whole rates go
-/// out as integers. Fractional ones must pass serde_json's only non-integer number type: that
-/// is exact here because rates carry at most `RATE_MAX_FRACTION_DIGITS` digits (7 significant
-/// digits at most), and the shortest round-trip form of the nearest binary value of a decimal
-/// with under 15 significant digits is that decimal. Display only, never used for arithmetic.
+/// Writes a rate as a JSON number, as the reference shows them (`19`, `7.7`), from its exact
+/// decimal text: serde_json keeps numbers as text (`arbitrary_precision`), so no float is
+/// involved. Display only, never used for arithmetic.
 pub fn serialize_rate<S: Serializer>(rate: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-    let rate = rate.normalize();
-    if rate.scale() == 0 {
-        if let Ok(n) = i64::try_from(rate.mantissa()) {
-            return s.serialize_i64(n);
-        }
-    }
-    match rate.to_string().parse::<f64>() {
-        Ok(f) => s.serialize_f64(f),
-        Err(_) => s.serialize_str(&rate.to_string()),
+    use serde::Serialize;
+    let text = rate.normalize().to_string();
+    match text.parse::<serde_json::Number>() {
+        Ok(n) => n.serialize(s),
+        Err(_) => s.serialize_str(&text),
     }
 }
 
