@@ -12,10 +12,12 @@
 //! - `end_of_period`: the old item is cancelled to the current period's last day and the new
 //!   item is created `pending` from the next period start; the ordinary billing run bills the
 //!   old one up to its end and the new one from then (and activates it). No credit.
+//! - Either way, coupons covering the new product move to the new item with their count of
+//!   discounted periods (`coupons.rs`).
 
-use super::documents;
 use super::model::Membership;
 use super::store::{self, ChangeRecord};
+use super::{coupons, documents};
 use crate::domain::ids::new_id;
 use crate::domain::period::{days_between, Interval, Period};
 use crate::domain::{outbox, settings, time};
@@ -165,9 +167,11 @@ pub fn apply(ctx: &Ctx, a: Apply) -> ApiResult<Value> {
         old.cancelled_at = Some(now.clone());
     }
     subs::save_item(tx, &old)?;
+    let covering = coupons::carry_over(tx, &a.item, &new_item, a.terms.currency.code)?;
 
     let (mut invoice, mut credit_note, mut charged) = (None, None, 0);
     if let (true, Some(b)) = (immediate, next) {
+        let coupon = coupons::for_charge(tx, &a.item, covering, today)?;
         // Full period on the new plan ending at the boundary: the proration denominator.
         let full_start =
             back(new_interval, b).ok_or_else(|| ApiError::Internal("period underflow".into()))?;
@@ -182,6 +186,7 @@ pub fn apply(ctx: &Ctx, a: Apply) -> ApiResult<Value> {
             &a.terms,
             covered,
             days_between(full_start, b),
+            coupon.as_ref(),
         )?;
         credit_note = credit(ctx, &a.item.id, &a.membership.credit_type, today)?;
     }

@@ -5,8 +5,9 @@
 //! billed the old plan, so its amounts, numbering, refund and history follow the same rules as
 //! any credit note.
 
+use super::coupons::ChargeCoupon;
 use crate::billing::due::DuePeriod;
-use crate::billing::lines::item_charge;
+use crate::billing::lines::{coupon_discount, item_charge};
 use crate::domain::money::Currency;
 use crate::domain::period::Period;
 use crate::domain::{outbox, settings, time};
@@ -28,9 +29,10 @@ use rust_decimal::Decimal;
 use serde_json::{json, Map};
 
 /// The charge for `[from, until)` on the new plan, as a fraction of the plan's full period
-/// `full_days` long. Returns the invoice id (`None` when the amount is zero: nothing issued)
-/// and the net in minor units. The covered range is recorded in `billed_periods` for the new
-/// item, so no billing run bills it again.
+/// `full_days` long, less a carried coupon's discount (a `discount` child position, as a
+/// billing run writes it; see `coupons`). Returns the invoice id (`None` when the net is zero:
+/// nothing issued) and the net in minor units. The covered range is recorded in
+/// `billed_periods` for the new item, so no billing run bills it again.
 pub fn charge(
     ctx: &Ctx,
     sub: &SubRow,
@@ -38,6 +40,7 @@ pub fn charge(
     terms: &Terms,
     covered: Period,
     full_days: u32,
+    coupon: Option<&ChargeCoupon>,
 ) -> ApiResult<(Option<String>, i64)> {
     let (tx, tenant) = (ctx.tx, ctx.tenant());
     let quantity = crate::domain::money::parse_decimal(&new_item.quantity)
@@ -53,8 +56,25 @@ pub fn charge(
     let line = item_charge(&pricing, quantity, &due)
         .map_err(|e| ApiError::Internal(format!("item {}: {e}", new_item.id)))?;
     let amount = minor(pricing.currency, line.amount)?;
+    // The same rounding and cap as the billing engine (10 §6.4). A coupon whose period was
+    // counted by the old plan is checked as unused, so `once` still covers this share.
+    let discount = match coupon {
+        Some(c) => {
+            let used = if c.counts { c.applied.used } else { 0 };
+            coupon_discount(
+                &c.applied.terms,
+                &new_item.product_id,
+                pricing.currency,
+                line.amount,
+                used,
+            )?
+        }
+        None => None,
+    };
+    let discount_minor = discount.map_or(Ok(0), |d| minor(pricing.currency, d))?;
+    let net = amount - discount_minor;
     let mut invoice_id = None;
-    if amount != 0 {
+    if net != 0 {
         let (tax_group, unit): (String, String) = tx.query_row(
             "SELECT p.tax_group_id, m.unit_id FROM products p
              JOIN measurements m ON m.id = p.measurement_id WHERE p.id = :id",
@@ -84,14 +104,26 @@ pub fn charge(
                 .unwrap_or_else(|| new_item.product_name.clone()),
             description: line.description.clone(),
             quantity: line.quantity,
-            unit_id: Some(unit),
+            unit_id: Some(unit.clone()),
             unit_price: Some(line.unit_price),
-            tax_group_id: Some(tax_group),
+            tax_group_id: Some(tax_group.clone()),
             service_date_from: Some(covered.start),
             service_date_to: Some(covered.last_day()),
             unit_price_interval: new_item.billing_interval.clone(),
             subscription_item: Some(new_item.id.clone()),
             product: Some(new_item.product_id.clone()),
+            children: discount.map(|d| {
+                vec![PositionData {
+                    kind: Some("discount".into()),
+                    name: "Discount".into(),
+                    quantity: Decimal::ONE,
+                    unit_id: Some(unit.clone()),
+                    unit_price: Some(-d),
+                    tax_group_id: Some(tax_group.clone()),
+                    subscription_item: Some(new_item.id.clone()),
+                    ..PositionData::default()
+                }]
+            }),
             ..PositionData::default()
         };
         positions::insert_tree(tx, tenant, &id, &[position], None)?;
@@ -126,18 +158,32 @@ pub fn charge(
         )?;
         invoice_id = Some(id);
     }
+    // Only a counted coupon period names the discount: that is what the engine counts.
+    let counted = coupon
+        .filter(|c| c.counts && discount.is_some())
+        .map(|c| c.applied.id.clone());
     tx.prepare_cached(
         "INSERT INTO billed_periods (tenant_id, subscription_id, subscription_item_id,
-             period_start, period_end, reason, billing_date, amount, invoice_id, created_at)
-         VALUES (:tenant, :sub, :item, :from, :to, 'recurring', :date, :amount, :invoice, :now)",
+             period_start, period_end, reason, billing_date, amount, discount,
+             subscription_discount_id, invoice_id, created_at)
+         VALUES (:tenant, :sub, :item, :from, :to, 'recurring', :date, :amount, :discount,
+             :coupon, :invoice, :now)",
     )?
     .execute(named_params! {
         ":tenant": tenant, ":sub": sub.id, ":item": new_item.id,
         ":from": fmt_day(covered.start), ":to": fmt_day(covered.last_day()),
         ":date": fmt_day(settings::today(tx, tenant)?), ":amount": amount,
-        ":invoice": invoice_id, ":now": time::now(),
+        ":discount": discount_minor, ":coupon": counted, ":invoice": invoice_id,
+        ":now": time::now(),
     })?;
-    Ok((invoice_id, amount))
+    if let Some(id) = &counted {
+        tx.prepare_cached(
+            "UPDATE subscription_discounts SET remaining_periods = max(remaining_periods - 1, 0)
+             WHERE id = :id AND remaining_periods IS NOT NULL",
+        )?
+        .execute(named_params! {":id": id})?;
+    }
+    Ok((invoice_id, net))
 }
 
 fn minor(currency: Currency, value: Decimal) -> ApiResult<i64> {

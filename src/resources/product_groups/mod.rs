@@ -4,6 +4,7 @@
 //! catalogue data like the products it lists).
 
 mod change;
+mod coupons;
 mod documents;
 pub mod model;
 pub mod store;
