@@ -14,7 +14,7 @@ use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::Query;
 use crate::http::{idempotency, Access, Ctx, Handler, Method, Reply, Route};
-use crate::routes::{self, Params};
+use crate::routes::{self, Params, Router};
 use rusqlite::Connection;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -25,7 +25,7 @@ use std::time::Instant;
 pub struct App {
     pub pool: Pool,
     pub config: Arc<Config>,
-    pub routes: Vec<Route>,
+    pub routes: Router,
     pub writer: Writer<Reply>,
 }
 
@@ -59,7 +59,7 @@ impl App {
         Ok(App {
             pool,
             config: Arc::new(config),
-            routes,
+            routes: Router::new(routes),
             writer,
         })
     }
@@ -93,7 +93,7 @@ impl App {
             ApiError::MethodNotAllowed(vec!["GET", "POST", "PUT", "PATCH", "DELETE"])
         })?;
         let path = req.url();
-        let (route, params) = routes::find(&self.routes, method, &path)?;
+        let (route, params) = self.routes.find(method, &path)?;
         let body = read_body(req, route, self.config.body_limit)?;
         let writes = method.writes() && !route.read_only;
 

@@ -85,34 +85,90 @@ fn params(pattern: &'static str, path: &str) -> Params {
         .collect()
 }
 
-/// The route for `method path`: 404 when no pattern matches the path, 405 when patterns match
-/// but none for this method. With several matches the most literal pattern wins.
-pub fn find<'r>(routes: &'r [Route], method: Method, path: &str) -> ApiResult<(&'r Route, Params)> {
-    let path = if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
-    };
-    let mut best: Option<(usize, &Route)> = None;
-    let mut allowed: Vec<&'static str> = Vec::new();
-    for route in routes {
-        let Some(literals) = literal_matches(route.path, path) else {
-            continue;
-        };
-        if route.method != method {
-            if !allowed.contains(&route.method.as_str()) {
-                allowed.push(route.method.as_str());
+/// The route table indexed by first path segment, so a request compares its path only with the
+/// routes of its resource (a handful) instead of all of them: matching every pattern was the
+/// most expensive step of routing a request.
+pub struct Router {
+    routes: Vec<Route>,
+    /// Indexes into `routes` by literal first segment, sorted by segment for a binary search.
+    by_first: Vec<(&'static str, Vec<usize>)>,
+    /// Routes whose first segment is a parameter; checked for every path.
+    any_first: Vec<usize>,
+}
+
+fn first_segment(path: &str) -> &str {
+    path.strip_prefix('/')
+        .unwrap_or(path)
+        .split('/')
+        .next()
+        .unwrap_or("")
+}
+
+impl Router {
+    pub fn new(routes: Vec<Route>) -> Router {
+        let mut by_first: Vec<(&'static str, Vec<usize>)> = Vec::new();
+        let mut any_first = Vec::new();
+        for (i, route) in routes.iter().enumerate() {
+            let first = first_segment(route.path);
+            if first.starts_with('{') {
+                any_first.push(i);
+                continue;
             }
-            continue;
+            match by_first.binary_search_by(|(s, _)| (*s).cmp(first)) {
+                Ok(at) => by_first[at].1.push(i),
+                Err(at) => by_first.insert(at, (first, vec![i])),
+            }
         }
-        if best.is_none_or(|(l, _)| literals > l) {
-            best = Some((literals, route));
+        Router {
+            routes,
+            by_first,
+            any_first,
         }
     }
-    match best {
-        Some((_, route)) => Ok((route, params(route.path, path))),
-        None if !allowed.is_empty() => Err(ApiError::MethodNotAllowed(allowed)),
-        None => Err(ApiError::NotFound(format!("No route for {path}."))),
+
+    /// Every route, in table order.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The route for `method path`: 404 when no pattern matches the path, 405 when patterns
+    /// match but none for this method. With several matches the most literal pattern wins.
+    pub fn find(&self, method: Method, path: &str) -> ApiResult<(&Route, Params)> {
+        let path = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
+        let first = first_segment(path);
+        let indexed = match self.by_first.binary_search_by(|(s, _)| (*s).cmp(first)) {
+            Ok(at) => self.by_first[at].1.as_slice(),
+            Err(_) => &[],
+        };
+        let mut best: Option<(usize, &Route)> = None;
+        let mut allowed: Vec<&'static str> = Vec::new();
+        for route in indexed
+            .iter()
+            .chain(&self.any_first)
+            .map(|&i| &self.routes[i])
+        {
+            let Some(literals) = literal_matches(route.path, path) else {
+                continue;
+            };
+            if route.method != method {
+                if !allowed.contains(&route.method.as_str()) {
+                    allowed.push(route.method.as_str());
+                }
+                continue;
+            }
+            if best.is_none_or(|(l, _)| literals > l) {
+                best = Some((literals, route));
+            }
+        }
+        match best {
+            Some((_, route)) => Ok((route, params(route.path, path))),
+            None if !allowed.is_empty() => Err(ApiError::MethodNotAllowed(allowed)),
+            None => Err(ApiError::NotFound(format!("No route for {path}."))),
+        }
     }
 }
 
@@ -123,23 +179,52 @@ mod tests {
 
     #[test]
     fn most_literal_pattern_wins_and_params_are_captured() {
-        let routes = all();
-        let (route, params) = find(&routes, Method::Post, "/invoices/abc/finalize").unwrap();
+        let router = Router::new(all());
+        let find = |method, path| router.find(method, path);
+        let (route, params) = find(Method::Post, "/invoices/abc/finalize").unwrap();
         assert_eq!(route.path, "/invoices/{id}/finalize");
         assert_eq!(params, vec![("id", "abc".to_string())]);
-        let (route, _) = find(&routes, Method::Get, "/user/api-tokens/").unwrap();
+        let (route, _) = find(Method::Get, "/user/api-tokens/").unwrap();
         assert_eq!(route.path, "/user/api-tokens");
         assert!(matches!(
-            find(&routes, Method::Patch, "/health"),
+            find(Method::Patch, "/health"),
             Err(ApiError::MethodNotAllowed(_))
         ));
         assert!(matches!(
-            find(&routes, Method::Get, "/invoices//finalize"),
+            find(Method::Get, "/invoices//finalize"),
             Err(ApiError::NotFound(_))
         ));
         assert!(matches!(
-            find(&routes, Method::Get, "/nope"),
+            find(Method::Get, "/nope"),
             Err(ApiError::NotFound(_))
         ));
+        assert!(matches!(find(Method::Get, "/"), Err(ApiError::NotFound(_))));
+    }
+
+    /// The index must pick exactly what a scan of the whole table picks.
+    #[test]
+    fn the_index_finds_what_a_full_scan_finds() {
+        let router = Router::new(all());
+        let scan = Router {
+            routes: all(),
+            by_first: vec![],
+            any_first: (0..all().len()).collect(),
+        };
+        for route in all() {
+            let path = route.path.replace("{id}", "x").replace(['{', '}'], "");
+            for method in [
+                Method::Get,
+                Method::Post,
+                Method::Put,
+                Method::Patch,
+                Method::Delete,
+            ] {
+                for p in [path.as_str(), &format!("{path}/"), &format!("{path}/extra")] {
+                    let a = router.find(method, p).map(|(r, ps)| (r.path, ps));
+                    let b = scan.find(method, p).map(|(r, ps)| (r.path, ps));
+                    assert_eq!(format!("{a:?}"), format!("{b:?}"), "{method:?} {p}");
+                }
+            }
+        }
     }
 }
