@@ -123,8 +123,9 @@ fn cancel(ctx: &Ctx) -> ApiResult<Reply> {
     let today = settings::today(tx, tenant)?;
     let end = subs::actions_api::item_end(&sub, &item, &c, today)?;
     let immediate = c.kind == "immediate";
-    subs::actions_api::cancel_item(&mut item, end, immediate, &time::now());
-    if immediate {
+    subs::actions_api::cancel_item(&mut item, end, immediate, &time::now())?;
+    // Immediate, or an item never activated: dropped at once.
+    if item.status == "terminated" {
         let reply = done(tx, tenant, &item, &["subscription_item.terminated"])?;
         end_subscription_if_done(tx, tenant, &item.subscription_id)?;
         return Ok(reply);

@@ -1,11 +1,12 @@
-//! The subscription state machine (reference 08 §1.4, §1.6–§1.11): activate, cancel,
-//! revoke-cancellation, terminate, pause, resume, extend-trial, revoke-trial, invoice address
-//! and payment method. Any action not allowed in the current status is a 409; each change
-//! records its outbox event in the same transaction.
+//! The subscription state machine (reference 08 §1.4, §1.6–§1.11): activate (in
+//! `activate.rs`), cancel, revoke-cancellation, terminate, pause, resume, extend-trial,
+//! revoke-trial, invoice address and payment method. Any action not allowed in the current
+//! status is a 409; each change records its outbox event in the same transaction.
 //!
 //! "Today" is the tenant-local date. Ends recorded by `immediate` and `terminate` are today
 //! inclusive: the day of the action is still covered.
 
+use super::activate::awaits_activation;
 use super::model::{day, fmt_day, ItemRow, SubRow};
 use super::terms::next_possible_end;
 use super::{contact, input, store, view, WRITE};
@@ -22,8 +23,8 @@ pub fn routes() -> Vec<Route> {
         put(
             "/subscriptions/{id}/activate",
             WRITE,
-            "Activate a draft subscription",
-            activate,
+            "Activate a draft subscription (all or selected items)",
+            super::activate::activate,
         ),
         put(
             "/subscriptions/{id}/cancel",
@@ -101,39 +102,6 @@ fn live_items(tx: &Connection, tenant: &str, sub: &SubRow) -> ApiResult<Vec<Item
         .into_iter()
         .filter(|i| i.status != "terminated")
         .collect())
-}
-
-fn activate(ctx: &Ctx) -> ApiResult<Reply> {
-    let (tx, tenant) = (ctx.tx, ctx.tenant());
-    let mut sub = store::get(tx, tenant, ctx.param("id"))?;
-    if !matches!(sub.status.as_str(), "draft" | "offer") {
-        return Err(conflict(
-            "Only a draft or offer subscription can be activated.",
-        ));
-    }
-    let tz = settings::time_zone(tx, tenant)?;
-    let mut body = ctx.input()?;
-    body.reject_unknown(&["activationDate"]);
-    let date = input::date(&mut body, "activationDate", tz).value();
-    body.finish()?;
-    let date = match date {
-        Some(d) => d,
-        None => settings::today(tx, tenant)?,
-    };
-    let now = time::now();
-    // kontor activates all items together (08 §1.6); items starting later stay pending.
-    for mut item in live_items(tx, tenant, &sub)? {
-        if day(&item.start_date)? <= date {
-            item.status = "active".into();
-            item.activated_at = Some(now.clone());
-        }
-        item.next_period_start = Some(item.billing_anchor.clone());
-        store::save_item(tx, &item)?;
-    }
-    sub.status = "active".into();
-    sub.activated_at = Some(now);
-    sub.activation_date = Some(fmt_day(date));
-    finish(tx, tenant, &sub, &["subscription.activated"])
 }
 
 /// The cancel body (08 §1.7), shared with item cancellation.
@@ -220,8 +188,30 @@ pub(crate) fn item_end(
     Ok(fixed.map_or(end, |f| f.min(end)))
 }
 
+/// An item still waiting for its activation (`activate.rs`) that is cancelled or terminated,
+/// by itself or with its subscription, is dropped at once (kontor): `terminated`, its last
+/// covered day the day before its billing start. It never ran, so it covered no day and nothing
+/// is ever billed for it; revoking a cancellation does not bring it back.
+fn drop_unactivated(item: &mut ItemRow, now: &str) -> ApiResult<()> {
+    let anchor = day(&item.billing_anchor)?;
+    item.end_date_before_cancel = item.end_date.clone();
+    item.end_date = Some(fmt_day(anchor.pred_opt().unwrap_or(anchor)));
+    item.status = "terminated".into();
+    item.terminated_at = Some(now.to_string());
+    Ok(())
+}
+
 /// Applies a cancellation ending on `end` to one item.
-pub(crate) fn cancel_item(item: &mut ItemRow, end: NaiveDate, immediate: bool, now: &str) {
+pub(crate) fn cancel_item(
+    item: &mut ItemRow,
+    end: NaiveDate,
+    immediate: bool,
+    now: &str,
+) -> ApiResult<()> {
+    if awaits_activation(item) {
+        item.cancelled_at = Some(now.to_string());
+        return drop_unactivated(item, now);
+    }
     item.end_date_before_cancel = item.end_date.clone();
     item.end_date = Some(fmt_day(end));
     item.cancelled_at = Some(now.to_string());
@@ -231,6 +221,7 @@ pub(crate) fn cancel_item(item: &mut ItemRow, end: NaiveDate, immediate: bool, n
     } else {
         item.status = "canceled".into();
     }
+    Ok(())
 }
 
 fn cancel(ctx: &Ctx) -> ApiResult<Reply> {
@@ -249,7 +240,7 @@ fn cancel(ctx: &Ctx) -> ApiResult<Reply> {
     for mut item in live_items(tx, tenant, &sub)? {
         let end = item_end(&sub, &item, &c, today)?;
         last = Some(last.map_or(end, |l| l.max(end)));
-        cancel_item(&mut item, end, immediate, &now);
+        cancel_item(&mut item, end, immediate, &now)?;
         store::save_item(tx, &item)?;
     }
     let end = last.unwrap_or(today);
@@ -313,6 +304,9 @@ fn revoke_cancellation(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// Ends an item today (its end stays earlier if it already was).
 pub(crate) fn terminate_item(item: &mut ItemRow, today: NaiveDate, now: &str) -> ApiResult<()> {
+    if awaits_activation(item) {
+        return drop_unactivated(item, now);
+    }
     let end = item
         .end_date
         .as_deref()

@@ -8,11 +8,13 @@
 //! - `trialEndsOn` is the first billable day: `billingStart + trialDays` (14 days from 1 Jan
 //!   gives 15 Jan; 1–14 Jan are free). `trialDays` defaults to the largest `trialDays` of the
 //!   items' plans with `applyTrial`; items whose plan has `applyTrial` false get no trial.
-//! - Billing is scheduled only from activation on: a draft has no `nextBillingDate`.
+//! - Billing is scheduled only from activation on: a draft has no `nextBillingDate`. Activation
+//!   takes all items or only the ones named in `items`; the rest wait (`activate.rs`).
 //! - A coupon is redeemed once per subscription and applied to every item it covers.
 //! - Payment methods have no table yet: `paymentMethod` ids are stored as given.
 
 mod actions;
+mod activate;
 mod contact;
 /// The cancellation rules, shared with `subscription_items`.
 pub(crate) mod actions_api {

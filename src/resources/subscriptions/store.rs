@@ -258,12 +258,14 @@ pub fn refresh_next_billing_date(conn: &Connection, tenant: &str, id: &str) -> A
 }
 
 /// Pending items of running subscriptions whose start date is reached become `active`
-/// (scheduler / billing run on `today`). Returns how many changed.
+/// (scheduler / billing run on `today`). Returns how many changed. Items still waiting for
+/// their own activation (never scheduled, never billed: see `activate.rs`) stay `pending`.
 pub fn start_pending_items(conn: &Connection, tenant: &str, today: NaiveDate) -> ApiResult<usize> {
     Ok(conn
         .prepare_cached(
             "UPDATE subscription_items SET status = 'active', activated_at = :now, updated_at = :now
              WHERE tenant_id = :tenant AND status = 'pending' AND start_date <= :today
+               AND (next_period_start IS NOT NULL OR last_billed_to IS NOT NULL)
                AND subscription_id IN (SELECT id FROM subscriptions
                    WHERE tenant_id = :tenant AND status IN ('active', 'paused', 'cancelled'))",
         )?
@@ -386,7 +388,8 @@ pub fn insert_item(conn: &Connection, tenant: &str, i: &ItemRow) -> ApiResult<()
 pub fn save_item(conn: &Connection, i: &ItemRow) -> ApiResult<()> {
     conn.prepare_cached(
         "UPDATE subscription_items SET name = :name, description = :description,
-             further_information = :further, status = :status, trial_ends_on = :trial,
+             further_information = :further, status = :status, start_date = :start,
+             billing_start = :billing_start, trial_ends_on = :trial,
              billing_anchor = :anchor, next_period_start = :next_start, end_date = :end,
              end_date_before_cancel = :end_before, periods = :periods,
              activated_at = :activated_at, cancelled_at = :cancelled_at,
@@ -395,7 +398,8 @@ pub fn save_item(conn: &Connection, i: &ItemRow) -> ApiResult<()> {
     )?
     .execute(named_params! {
         ":id": i.id, ":name": i.name, ":description": i.description,
-        ":further": i.further_information, ":status": i.status, ":trial": i.trial_ends_on,
+        ":further": i.further_information, ":status": i.status, ":start": i.start_date,
+        ":billing_start": i.billing_start, ":trial": i.trial_ends_on,
         ":anchor": i.billing_anchor, ":next_start": i.next_period_start, ":end": i.end_date,
         ":end_before": i.end_date_before_cancel, ":periods": i.periods,
         ":activated_at": i.activated_at, ":cancelled_at": i.cancelled_at,
