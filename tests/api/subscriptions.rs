@@ -1,9 +1,10 @@
 //! Subscriptions: shared fixtures, create (defaults, trial from the plan, coupons, month-end
 //! anchoring), validation naming every field, read and list filters. The state machine is in
-//! `subscriptions/lifecycle.rs`, cancellation in `cancel.rs`, permissions and tenant isolation
-//! in `access.rs`.
+//! `subscriptions/lifecycle.rs`, activating selected items in `activate.rs`, cancellation in
+//! `cancel.rs`, permissions and tenant isolation in `access.rs`.
 
 mod access;
+mod activate;
 mod cancel;
 mod lifecycle;
 
