@@ -94,6 +94,21 @@ fn fixture(conn: &Connection, n: usize) -> String {
     tenant
 }
 
+/// CPU seconds (user + system) this process used so far, from /proc/self/stat (Linux; 0
+/// elsewhere): on a shared machine the CPU time of a run is steadier than its wall time.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let ticks: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    ticks.iter().sum::<f64>() / 100.0
+}
+
 /// Seconds of one billing run over `n` subscriptions; checks every one was invoiced once.
 fn measure(dir: &Path, n: usize) -> f64 {
     let path = dir.join(format!("billing-{n}.db"));
@@ -103,9 +118,10 @@ fn measure(dir: &Path, n: usize) -> f64 {
     let tenant = fixture(&conn, n);
     println!("N = {n:>7}: fixture {:.2} s", t.elapsed().as_secs_f64());
     let date = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_seconds());
     let run = kontor::billing::run::run_billing(&path, &tenant, date, false).unwrap();
     let secs = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     let (status, invoices): (String, i64) = conn
         .query_row(
             "SELECT status, invoices_created FROM billing_runs WHERE id = ?1",
@@ -119,7 +135,7 @@ fn measure(dir: &Path, n: usize) -> f64 {
         .unwrap();
     assert_eq!(periods, n as i64);
     println!(
-        "N = {n:>7}: billing run {secs:>7.2} s, {:>8.0} invoices/s",
+        "N = {n:>7}: billing run {secs:>7.2} s ({cpu:.2} s CPU), {:>8.0} invoices/s",
         n as f64 / secs
     );
     secs

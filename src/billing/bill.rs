@@ -4,6 +4,7 @@
 //! `billed_periods` in the same transaction, so the invoice and the record commit together or
 //! not at all (DESIGN §6, reference 06 §3.5).
 
+use super::context::RunContext;
 use super::items;
 use super::plan::{plan, Planned};
 use crate::domain::money::Currency;
@@ -78,12 +79,12 @@ fn already_invoiced(
 /// commits it (a real run) or rolls it back (a dry run: the same code, nothing kept).
 pub fn bill_customer(
     conn: &Connection,
-    tenant: &str,
     customer: &str,
-    date: NaiveDate,
-    run_id: &str,
+    run: &mut RunContext,
 ) -> ApiResult<CustomerBill> {
-    let all = items::for_customer(conn, tenant, customer)?;
+    let (tenant, date) = (run.tenant.clone(), run.date);
+    let tenant = tenant.as_str();
+    let all = items::for_customer(conn, tenant, customer, run)?;
     let mut by_currency: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
     for item in &all {
         let planned = plan(conn, tenant, item, date)?;
@@ -102,7 +103,7 @@ pub fn bill_customer(
         if already_invoiced(conn, tenant, customer, date, &code)? {
             continue;
         }
-        let invoice = invoice(conn, tenant, customer, date, run_id, &code, &planned)?;
+        let invoice = invoice(conn, run, customer, &code, &planned)?;
         for p in &planned {
             if !bill.subscriptions.contains(&p.item.subscription_id) {
                 bill.subscriptions.push(p.item.subscription_id.clone());
@@ -120,13 +121,13 @@ pub fn bill_customer(
 /// periods.
 fn invoice(
     conn: &Connection,
-    tenant: &str,
+    run: &mut RunContext,
     customer: &str,
-    date: NaiveDate,
-    run_id: &str,
     code: &str,
     planned: &[Planned],
 ) -> ApiResult<BilledInvoice> {
+    let (tenant, date, run_id) = (run.tenant.clone(), run.date, run.id.clone());
+    let (tenant, run_id) = (tenant.as_str(), run_id.as_str());
     let currency =
         Currency::parse(code).ok_or_else(|| ApiError::Internal(format!("currency {code}")))?;
     let first = planned
@@ -146,10 +147,17 @@ fn invoice(
         positions: None,
     };
     let id = store::insert_draft(conn, tenant, &write, TYPE_INVOICE, None, None)?;
-    let tree: Vec<PositionData> = planned.iter().map(|p| p.position.clone()).collect();
+    // Sort orders are set rather than appended: appending asks the database for the last one.
+    let tree: Vec<PositionData> = (1..)
+        .zip(planned)
+        .map(|(n, p)| PositionData {
+            position: Some(n),
+            ..p.position.clone()
+        })
+        .collect();
     positions::insert_tree(conn, tenant, &id, &tree, None)?;
     let inv = store::get(conn, tenant, &id)?;
-    let totals = totals::recompute(conn, tenant, &inv, TaxSource::Resolve)?;
+    let totals = totals::recompute_with(conn, tenant, &inv, TaxSource::Resolve, &mut run.facts)?;
     history::append(
         conn,
         tenant,
@@ -158,23 +166,15 @@ fn invoice(
         "created",
         &json!({"billingRun": run_id, "billingDate": date.to_string()}),
     )?;
-    outbox::record(
-        conn,
-        tenant,
-        "invoice.created",
-        &id,
-        &view::read(conn, tenant, &id)?,
-    )?;
+    let created = view::read_in(conn, tenant, &id, run.locale.clone())?;
+    outbox::record(conn, tenant, "invoice.created", &id, &created)?;
     let manual = settings::customer_effective(conn, tenant, customer, "billing", "manualApproval")?
         .0
         .as_bool()
         .unwrap_or(false);
-    let zero_allowed = settings::get(conn, tenant, "billing", "generateZeroInvoices")?
-        .as_bool()
-        .unwrap_or(false);
     // A zero total is not issued while zero invoices are off (as with manual finalization);
     // the periods are still recorded as billed (at zero), so they are never due again.
-    let keep = totals.gross != 0 || zero_allowed;
+    let keep = totals.gross != 0 || run.zero_invoices;
     let mut settled = None;
     if !keep {
         store::delete_draft(conn, tenant, &id)?;
@@ -182,7 +182,7 @@ fn invoice(
         // `recompute` wrote only amounts and the service period, which `seal` does not read
         // from the row: the draft loaded above is still current for it.
         let settlement = Settlement::for_invoice(totals.gross);
-        let number = finalize::seal(conn, tenant, &inv, None, settlement)?;
+        let sealed = finalize::seal_with(conn, tenant, &inv, None, settlement, &mut run.facts)?;
         settled = Some(settlement.status);
         history::append(
             conn,
@@ -190,15 +190,11 @@ fn invoice(
             &id,
             None,
             "finalized",
-            &json!({"number": number, "grossAmount": totals.gross, "billingRun": run_id}),
+            &json!({"number": sealed.number, "grossAmount": totals.gross, "billingRun": run_id}),
         )?;
-        outbox::record(
-            conn,
-            tenant,
-            "invoice.finalized",
-            &id,
-            &view::read(conn, tenant, &id)?,
-        )?;
+        let organization = serde_json::from_str(run.facts.seller(conn, tenant)?)?;
+        let finalized = created.sealed(&sealed, organization);
+        outbox::record(conn, tenant, "invoice.finalized", &id, &finalized)?;
     }
     let invoice_id = keep.then_some(id);
     let now = time::now();

@@ -1,12 +1,13 @@
 //! Loading what a billing run needs about one customer's subscription items: the rows, their
 //! schedules (08 §7 via `billing::due`), the periods already billed, and their coupons.
 
+use super::context::RunContext;
 use super::due::{Schedule, Timing};
 use crate::domain::discount::{CouponTerms, DiscountKind, Frequency};
 use crate::domain::money::parse_decimal;
 use crate::error::{ApiError, ApiResult};
 use crate::resources::billing_groups::align;
-use crate::resources::price_plans::{self, model::Terms};
+use crate::resources::price_plans::model::Terms;
 use chrono::{Days, NaiveDate};
 use rusqlite::{named_params, Connection};
 use rust_decimal::Decimal;
@@ -41,7 +42,12 @@ fn date(s: Option<String>) -> Option<NaiveDate> {
 /// The customer's items that may have something due: subscriptions that are billed (active,
 /// cancelled until their end, terminated for what ran up to the end; never drafts, offers or
 /// paused ones), in creation order so invoices list subscriptions as they were made.
-pub fn for_customer(conn: &Connection, tenant: &str, customer: &str) -> ApiResult<Vec<Item>> {
+pub fn for_customer(
+    conn: &Connection,
+    tenant: &str,
+    customer: &str,
+    run: &mut RunContext,
+) -> ApiResult<Vec<Item>> {
     let mut stmt = conn.prepare_cached(
         "SELECT si.id, si.subscription_id, COALESCE(s.name, s.number), si.product_id,
                 si.price_plan_id, COALESCE(si.name, p.name), si.description, si.quantity,
@@ -56,6 +62,10 @@ pub fn for_customer(conn: &Connection, tenant: &str, customer: &str) -> ApiResul
          WHERE si.tenant_id = :tenant AND s.customer_id = :customer
            AND s.status IN ('active', 'cancelled', 'terminated')
            AND si.status IN ('pending', 'active', 'canceled', 'terminated')
+           -- An item left out of a selective activation waits, unscheduled and never billed,
+           -- until an activation names it (a pending item with a future start is scheduled).
+           AND NOT (si.status = 'pending' AND si.next_period_start IS NULL
+                    AND si.last_billed_to IS NULL)
          ORDER BY s.created_at, s.id, si.created_at, si.id",
     )?;
     let rows = stmt.query_map(
@@ -104,7 +114,7 @@ pub fn for_customer(conn: &Connection, tenant: &str, customer: &str) -> ApiResul
             |what: &str| ApiError::Internal(format!("subscription item {id}: bad {what}"));
         let quantity = parse_decimal(&quantity).map_err(|_| corrupt("quantity"))?;
         let anchor = date(Some(anchor)).ok_or_else(|| corrupt("billing_anchor"))?;
-        let terms = price_plans::store::get(conn, tenant, &plan_id)?.terms;
+        let terms = run.terms(conn, tenant, &plan_id)?.clone();
         // The last covered day: the item's end, the subscription's end, or the termination day.
         let last_day = [date(end_date), date(contract_end), date(terminated_at)]
             .into_iter()
@@ -130,8 +140,7 @@ pub fn for_customer(conn: &Connection, tenant: &str, customer: &str) -> ApiResul
         // Billing-group alignment: a prorated first period up to the group date, then the
         // group's own periods (08 §4.3); day and week intervals stay unaligned.
         if let (Some(s), Some(g)) = (schedule.as_mut(), group.as_deref()) {
-            let group = crate::resources::billing_groups::store::get(conn, tenant, g)?;
-            let rule = group.rule().ok_or_else(|| corrupt("billing group rule"))?;
+            let rule = run.group_rule(conn, tenant, g)?;
             s.group = align::Schedule::new(s.first_day(), s.interval, rule);
         }
         out.push(Item {

@@ -1,6 +1,7 @@
 //! Billing logic over domain types: invoice amounts, due periods and item lines, billing runs.
 
 pub mod bill;
+pub mod context;
 pub mod due;
 pub mod invoice_calc;
 pub mod items;

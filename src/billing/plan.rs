@@ -105,6 +105,8 @@ pub(super) fn plan<'a>(
         }
         let children = discount.as_ref().map(|(_, d)| {
             vec![PositionData {
+                // Set rather than appended: appending asks the database for the last one.
+                position: Some(1),
                 kind: Some("discount".into()),
                 name: "Discount".into(),
                 quantity: Decimal::ONE,

@@ -6,6 +6,7 @@
 //! A dry run does the same work and rolls every customer back: nothing but the run row stays.
 
 use super::bill::{bill_customer, CustomerBill};
+use super::context::RunContext;
 use crate::domain::{ids::new_id, time};
 use crate::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
@@ -96,7 +97,12 @@ pub fn run_billing_with_progress(
         )?;
         Ok(())
     })?;
-    let list = write(&mut conn, false, |c| customers(c, tenant))?;
+    let (list, mut context) = write(&mut conn, false, |c| {
+        Ok((
+            customers(c, tenant)?,
+            RunContext::new(c, tenant, date, &id)?,
+        ))
+    })?;
     let mut bills = Vec::new();
     let (mut subscriptions, mut invoices, mut failed) = (0i64, 0i64, 0i64);
     let mut first_error = None;
@@ -114,7 +120,7 @@ pub fn run_billing_with_progress(
                 done += 1;
                 let billed = (|| {
                     let sp = tx.savepoint()?;
-                    let bill = bill_customer(&sp, tenant, customer, date, &id)?;
+                    let bill = bill_customer(&sp, customer, &mut context)?;
                     if !dry_run {
                         sp.commit()?;
                     }

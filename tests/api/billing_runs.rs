@@ -233,3 +233,56 @@ fn scopes_and_manual_invoices() {
         (Some("completed"), Some(0))
     );
 }
+
+/// The `invoice.finalized` payload of a run is derived from the draft's read shape instead of
+/// being read back (`InvoiceView::sealed`): it must equal what `GET /invoices/{id}` answers,
+/// and `invoice.created` must show the draft (no number, not due, zero unpaid).
+#[test]
+fn run_events_carry_the_invoice_as_read() {
+    let s = Server::start();
+    let (c, _) = subscribed(&s, "2026-01-01");
+    assert_eq!(run(&s, "2026-01-01", false)["invoicesCreated"], 1);
+    let id: String = s
+        .db()
+        .query_row(
+            "SELECT id FROM invoices WHERE customer_id = ?1",
+            [&c],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let payload = |event: &str| -> Value {
+        let text: String = s
+            .db()
+            .query_row(
+                "SELECT payload FROM outbox WHERE object_id = ?1 AND event_type = ?2",
+                [&id, event],
+                |r| r.get(0),
+            )
+            .unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let read = s.get(&format!("/invoices/{id}"));
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(payload("invoice.finalized"), read.body);
+    let created = payload("invoice.created");
+    assert_eq!(
+        (
+            &created["status"],
+            &created["number"],
+            &created["dueDate"],
+            &created["organization"],
+            &created["unpaidAmount"]["amount"],
+        ),
+        (
+            &json!("STATUS_DRAFT"),
+            &Value::Null,
+            &Value::Null,
+            &Value::Null,
+            &json!(0)
+        )
+    );
+    // 30.00 net + 19 % = 35.70 on both.
+    assert_eq!(created["grossAmount"]["amount"], 3570);
+    assert_eq!(read.body["grossAmount"]["amount"], 3570);
+    assert_eq!(read.body["unpaidAmount"]["amount"], 3570);
+}

@@ -99,6 +99,28 @@ pub struct PositionView {
     pub children: Vec<PositionView>,
 }
 
+/// Whether positions of a document of `kind` in `status` can be credited: those of a
+/// finalized invoice (not of drafts, cancelled invoices or correction documents).
+pub fn creditable_invoice(kind: &str, status: &str) -> bool {
+    kind == TYPE_INVOICE && (status == STATUS_UNPAID || status == STATUS_PAID)
+}
+
+impl PositionView {
+    /// This position of a draft as shown once the invoice is in a status where
+    /// `creditable_invoice` holds or not (`InvoiceView::sealed`): only `isCreditable` depends
+    /// on the invoice; a priced position with quantity left to credit is creditable.
+    pub fn in_status(mut self, creditable_invoice: bool) -> PositionView {
+        self.is_creditable =
+            creditable_invoice && self.unit_price.is_some() && !self.is_fully_credited;
+        self.children = self
+            .children
+            .into_iter()
+            .map(|c| c.in_status(creditable_invoice))
+            .collect();
+        self
+    }
+}
+
 /// Lookups shared by all positions of one response.
 pub struct Embeds<'a> {
     conn: &'a Connection,
@@ -177,8 +199,7 @@ impl<'a> Embeds<'a> {
             })
         };
         let reverse_charge = p.tax_treatment.as_deref() == Some("reverse_charge");
-        let finalized_invoice = invoice.kind == TYPE_INVOICE
-            && (invoice.status == STATUS_UNPAID || invoice.status == STATUS_PAID);
+        let finalized_invoice = creditable_invoice(&invoice.kind, &invoice.status);
         let creditable = p.creditable_quantity();
         let children = all
             .iter()
@@ -226,6 +247,7 @@ impl<'a> Embeds<'a> {
             subscription_item: p.subscription_item_id.clone().map(|id| Ref { id }),
             referenced_position_item: p.original_position_id.clone().map(|id| Ref { id }),
             is_creditable: finalized_invoice && creditable > Decimal::ZERO,
+            // (`finalized` below derives the same from the view; keep the two in step.)
             // Headings have nothing to credit, so they are never "fully credited" either.
             is_fully_credited: p.unit_price.is_some() && creditable.is_zero(),
             creditable_quantity: CreditableQuantity {

@@ -3,14 +3,15 @@
 //! address and the seller, in one UPDATE in the caller's transaction. If anything later in the
 //! request fails, the savepoint rolls back and the number was never issued.
 
+use super::facts::Facts;
 use super::model::{range_for, InvoiceRow, STATUS_PAID, STATUS_UNPAID};
 use super::{party, view};
 use crate::domain::{numbering, settings, time};
 use crate::error::{ApiError, ApiResult};
-use crate::resources::{customers, tenants};
+use crate::resources::customers;
 use chrono::{Days, NaiveDate};
 use rusqlite::{named_params, Connection};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The payment state a document starts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,19 +48,6 @@ pub fn default_due_days(conn: &Connection, tenant: &str, customer: &str) -> ApiR
     Ok(v.as_u64().unwrap_or(14))
 }
 
-/// The seller as printed: organization settings plus the tenant's names and VAT mode.
-fn seller(conn: &Connection, tenant: &str) -> ApiResult<Value> {
-    let t = tenants::store::get(conn, tenant, tenant)?;
-    let mut org = settings::context(conn, tenant, "organization")?;
-    org.insert("name".into(), json!(t.name));
-    org.insert("legalCompanyName".into(), json!(t.legal_company_name));
-    org.insert(
-        "smallBusiness".into(),
-        settings::get(conn, tenant, "billing", "smallBusiness")?,
-    );
-    Ok(Value::Object(org))
-}
-
 /// Numbers and freezes the draft `inv` (amounts must be current: recompute first). Dates are
 /// calendar dates in the tenant's time zone; `due_date` defaults to the finalization date plus
 /// the customer's due days and may not lie before it (422 on `dueDate`). Returns the number.
@@ -70,8 +58,40 @@ pub fn seal(
     due_date: Option<NaiveDate>,
     settlement: Settlement,
 ) -> ApiResult<String> {
+    Ok(seal_with(
+        conn,
+        tenant,
+        inv,
+        due_date,
+        settlement,
+        &mut Facts::default(),
+    )?
+    .number)
+}
+
+/// What `seal` wrote: the read shape of a document sealed just now is its draft shape with
+/// these values (`view::InvoiceView::sealed`).
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub number: String,
+    pub date: NaiveDate,
+    pub due: NaiveDate,
+    pub settlement: Settlement,
+    /// The time stamp of the change (`finalizedAt`, `updatedAt`, `payDate` if paid).
+    pub at: String,
+}
+
+/// `seal` reading tenant facts through `facts` (a billing run shares them).
+pub fn seal_with(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    due_date: Option<NaiveDate>,
+    settlement: Settlement,
+    facts: &mut Facts,
+) -> ApiResult<Sealed> {
     inv.ensure_draft()?;
-    let today = settings::today(conn, tenant)?;
+    let today = settings::today_in(facts.zone(conn, tenant)?);
     let due = match due_date {
         Some(d) if d < today => {
             return Err(ApiError::invalid(
@@ -116,7 +136,7 @@ pub fn seal(
             ":address": address.as_ref().map(Value::to_string), ":vat_id": vat_id,
             ":name": view::customer_name(&customer),
             ":customer": view::customer_embed(&customer).to_string(),
-            ":seller": seller(conn, tenant)?.to_string(),
+            ":seller": facts.seller(conn, tenant)?,
         })?;
     if changed != 1 {
         return Err(ApiError::Internal(format!(
@@ -124,5 +144,11 @@ pub fn seal(
             inv.id
         )));
     }
-    Ok(number)
+    Ok(Sealed {
+        number,
+        date: today,
+        due,
+        settlement,
+        at: now,
+    })
 }

@@ -20,6 +20,7 @@
 //!   the range of the document type, snapshots, dates, status);
 //! - `history::append`, `emit` (outbox event with the current read shape).
 
+pub mod facts;
 pub mod finalize;
 pub mod history;
 pub mod input;

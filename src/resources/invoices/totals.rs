@@ -2,6 +2,7 @@
 //! arithmetic from `billing::invoice_calc`, and the results written back to the positions,
 //! the tax breakdown and the invoice totals, all in the caller's transaction.
 
+use super::facts::Facts;
 use super::model::InvoiceRow;
 use super::party;
 use super::store;
@@ -30,9 +31,11 @@ fn resolve(
     tenant: &str,
     inv: &InvoiceRow,
     rows: &[PositionRow],
+    facts: &mut Facts,
 ) -> ApiResult<Vec<(Option<TaxKey>, Option<String>)>> {
-    let t = party::tenant_tax(conn, tenant)?;
-    let party = party::tax_party(conn, tenant, inv, &t.country)?;
+    let t = facts.tax(conn, tenant)?;
+    let (country, small_business, oss) = (t.country.clone(), t.small_business, t.oss);
+    let party = party::tax_party(conn, tenant, inv, &country)?;
     let mut decided: HashMap<String, TaxKey> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for p in rows {
@@ -41,11 +44,11 @@ fn resolve(
             continue;
         };
         if !decided.contains_key(group_id) {
-            let group = tax::load_group(conn, tenant, group_id)?;
+            let group = facts.group(conn, tenant, group_id)?;
             let input = TaxInput {
-                tenant_country: &t.country,
-                small_business: t.small_business,
-                oss: t.oss,
+                tenant_country: &country,
+                small_business,
+                oss,
                 group_type: group.group_type,
                 rates: &group.rates,
                 customer: &party,
@@ -77,10 +80,21 @@ pub fn recompute(
     inv: &InvoiceRow,
     source: TaxSource,
 ) -> ApiResult<Totals> {
+    recompute_with(conn, tenant, inv, source, &mut Facts::default())
+}
+
+/// `recompute` reading tenant facts through `facts` (a billing run shares them).
+pub fn recompute_with(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    source: TaxSource,
+    facts: &mut Facts,
+) -> ApiResult<Totals> {
     inv.ensure_draft()?;
     let rows = positions::for_invoice(conn, &inv.id)?;
     let taxes = match source {
-        TaxSource::Resolve => resolve(conn, tenant, inv, &rows)?,
+        TaxSource::Resolve => resolve(conn, tenant, inv, &rows, facts)?,
         TaxSource::Stored => rows
             .iter()
             .map(|p| Ok((p.stored_tax()?, p.tax_country.clone())))

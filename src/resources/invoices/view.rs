@@ -2,6 +2,7 @@
 //! taken at finalization afterwards), the invoice address, Money totals at the currency's
 //! minor digits, the tax breakdown per rate, and (in the detail view) the position tree.
 
+use super::finalize::Sealed;
 use super::model::InvoiceRow;
 use super::{party, store};
 use crate::domain::money::Money;
@@ -10,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::resources::customers;
 use crate::resources::customers::model::Customer;
 use crate::resources::invoice_positions::store as positions;
-use crate::resources::invoice_positions::view::{Embeds, PositionView, Ref};
+use crate::resources::invoice_positions::view::{creditable_invoice, Embeds, PositionView, Ref};
 use crate::resources::units::model::Locale;
 use rusqlite::{named_params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
@@ -122,6 +123,35 @@ pub struct InvoiceView {
     pub positions: Option<Vec<PositionView>>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl InvoiceView {
+    /// The read shape of this draft once `finalize::seal` wrote `sealed` in the same
+    /// transaction, without reading it back: a billing run emits both `invoice.created` and
+    /// `invoice.finalized`. Sealing freezes the customer, the address and the VAT id as the
+    /// draft shows them, so only the seal's own fields and the positions' `isCreditable`
+    /// change (a test compares the result with `GET /invoices/{id}`).
+    pub fn sealed(self, sealed: &Sealed, organization: Value) -> InvoiceView {
+        let unpaid_amount = Money {
+            amount: sealed.settlement.unpaid_amount,
+            ..self.unpaid_amount.clone()
+        };
+        InvoiceView {
+            status: sealed.settlement.status.to_string(),
+            number: Some(sealed.number.clone()),
+            finalization_date: Some(sealed.date.to_string()),
+            due_date: Some(sealed.due.to_string()),
+            pay_date: sealed.settlement.paid.then(|| sealed.at.clone()),
+            unpaid_amount,
+            organization: Some(organization),
+            updated_at: sealed.at.clone(),
+            positions: self.positions.map(|ps| {
+                let creditable = creditable_invoice(&self.kind, sealed.settlement.status);
+                ps.into_iter().map(|p| p.in_status(creditable)).collect()
+            }),
+            ..self
+        }
+    }
 }
 
 /// Builds read shapes; customers are read once per id (a list page shares them).
@@ -260,7 +290,17 @@ fn referenced(conn: &Connection, tenant: &str, id: Option<&str>) -> ApiResult<Op
 /// The detail read shape of one invoice, in the tenant's locale: what handlers answer and what
 /// outbox events carry.
 pub fn read(conn: &Connection, tenant: &str, id: &str) -> ApiResult<InvoiceView> {
-    let inv = store::get(conn, tenant, id)?;
     let locale = crate::resources::units::store::locale(conn, tenant, None)?;
+    read_in(conn, tenant, id, locale)
+}
+
+/// `read` in a locale the caller already has (a billing run reads it once).
+pub fn read_in(
+    conn: &Connection,
+    tenant: &str,
+    id: &str,
+    locale: Locale,
+) -> ApiResult<InvoiceView> {
+    let inv = store::get(conn, tenant, id)?;
     Viewer::new(conn, tenant, locale).view(&inv, true)
 }

@@ -193,11 +193,9 @@ fn an_item_waiting_for_activation_is_dropped_when_cancelled_alone() {
     assert_eq!(invoice_nets(&s), vec![3000]);
 }
 
-/// Needs the billing engine to skip items that were never scheduled
-/// (`src/billing/items.rs::for_customer`, see the activation notes); until then a billing run
-/// bills an item left out as if it were active.
+/// The billing engine skips items left out of an activation (never scheduled, never billed;
+/// `billing::items::for_customer`): a run bills only the activated one.
 #[test]
-#[ignore = "needs src/billing/items.rs to skip items waiting for activation"]
 fn a_billing_run_bills_only_activated_items() {
     let s = Server::start();
     let t = ymd(today());

@@ -1,0 +1,73 @@
+//! What a billing run reads once instead of once per customer: the tenant's invoice facts
+//! (tax settings, time zone, seller, tax groups), its locale and zero-invoice setting, and the
+//! price plans and billing groups its items use. A run bills with the catalogue and settings as
+//! they stood when it started; a change made during a run applies from the next run.
+
+use crate::domain::settings;
+use crate::error::{ApiError, ApiResult};
+use crate::resources::billing_groups::align::Rule;
+use crate::resources::invoices::facts::Facts;
+use crate::resources::price_plans::model::Terms;
+use crate::resources::units::model::Locale;
+use crate::resources::{billing_groups, price_plans, units};
+use chrono::NaiveDate;
+use rusqlite::Connection;
+use std::collections::HashMap;
+
+/// One run's identity and its reads, filled as customers need them.
+pub struct RunContext {
+    pub tenant: String,
+    /// The billing date: everything due up to it is billed.
+    pub date: NaiveDate,
+    /// The `billing_runs` row.
+    pub id: String,
+    pub facts: Facts,
+    pub locale: Locale,
+    /// `billing.generateZeroInvoices`.
+    pub zero_invoices: bool,
+    plans: HashMap<String, Terms>,
+    groups: HashMap<String, Rule>,
+}
+
+impl RunContext {
+    pub fn new(
+        conn: &Connection,
+        tenant: &str,
+        date: NaiveDate,
+        id: &str,
+    ) -> ApiResult<RunContext> {
+        Ok(RunContext {
+            tenant: tenant.to_string(),
+            date,
+            id: id.to_string(),
+            facts: Facts::default(),
+            locale: units::store::locale(conn, tenant, None)?,
+            zero_invoices: settings::get(conn, tenant, "billing", "generateZeroInvoices")?
+                .as_bool()
+                .unwrap_or(false),
+            plans: HashMap::new(),
+            groups: HashMap::new(),
+        })
+    }
+
+    /// The terms of a price plan.
+    pub fn terms(&mut self, conn: &Connection, tenant: &str, plan: &str) -> ApiResult<&Terms> {
+        if !self.plans.contains_key(plan) {
+            let terms = price_plans::store::get(conn, tenant, plan)?.terms;
+            self.plans.insert(plan.to_string(), terms);
+        }
+        Ok(&self.plans[plan])
+    }
+
+    /// The alignment rule of a billing group.
+    pub fn group_rule(&mut self, conn: &Connection, tenant: &str, group: &str) -> ApiResult<Rule> {
+        if let Some(r) = self.groups.get(group) {
+            return Ok(*r);
+        }
+        let rule = billing_groups::store::get(conn, tenant, group)?
+            .rule()
+            .ok_or_else(|| ApiError::Internal(format!("billing group {group}: bad rule")))?;
+        self.groups.insert(group.to_string(), rule);
+        Ok(rule)
+    }
+}

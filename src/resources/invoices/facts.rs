@@ -1,0 +1,71 @@
+//! The tenant facts that computing and sealing invoices read (tax settings, time zone, the
+//! seller as printed, tax groups), each read at most once per `Facts`: a request makes one for
+//! its document, a billing run one for all the invoices it issues, so a run of 100,000 invoices
+//! does not read the same settings 100,000 times. A run therefore uses the facts as they stood
+//! when it started, as it uses the catalogue.
+
+use super::party::{self, TenantTax};
+use crate::domain::settings;
+use crate::domain::tax::{load_group, TaxGroup};
+use crate::error::ApiResult;
+use crate::resources::tenants;
+use rusqlite::Connection;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Lazily read tenant facts; see the module docs for their lifetime.
+#[derive(Default)]
+pub struct Facts {
+    tax: Option<TenantTax>,
+    zone: Option<chrono_tz::Tz>,
+    seller: Option<String>,
+    groups: HashMap<String, TaxGroup>,
+}
+
+impl Facts {
+    /// What tax resolution reads about the tenant.
+    pub fn tax(&mut self, conn: &Connection, tenant: &str) -> ApiResult<&TenantTax> {
+        Ok(match self.tax {
+            Some(ref t) => t,
+            None => self.tax.insert(party::tenant_tax(conn, tenant)?),
+        })
+    }
+
+    /// The tenant's time zone (calendar dates of documents).
+    pub fn zone(&mut self, conn: &Connection, tenant: &str) -> ApiResult<chrono_tz::Tz> {
+        if let Some(z) = self.zone {
+            return Ok(z);
+        }
+        let z = settings::time_zone(conn, tenant)?;
+        self.zone = Some(z);
+        Ok(z)
+    }
+
+    /// The seller as printed (organization settings, the tenant's names, the VAT mode), as the
+    /// JSON text frozen into each finalized document.
+    pub fn seller(&mut self, conn: &Connection, tenant: &str) -> ApiResult<&str> {
+        if let Some(ref s) = self.seller {
+            return Ok(s);
+        }
+        {
+            let t = tenants::store::get(conn, tenant, tenant)?;
+            let mut org = settings::context(conn, tenant, "organization")?;
+            org.insert("name".into(), json!(t.name));
+            org.insert("legalCompanyName".into(), json!(t.legal_company_name));
+            org.insert(
+                "smallBusiness".into(),
+                settings::get(conn, tenant, "billing", "smallBusiness")?,
+            );
+            Ok(self.seller.insert(Value::Object(org).to_string()))
+        }
+    }
+
+    /// A tax group with its rates; 404 when the tenant has none with this id.
+    pub fn group(&mut self, conn: &Connection, tenant: &str, id: &str) -> ApiResult<&TaxGroup> {
+        if !self.groups.contains_key(id) {
+            let g = load_group(conn, tenant, id)?;
+            self.groups.insert(id.to_string(), g);
+        }
+        Ok(&self.groups[id])
+    }
+}
