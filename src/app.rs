@@ -13,6 +13,7 @@ use crate::db::writer::Writer;
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::http::query::Query;
+use crate::http::server::{Incoming, Server};
 use crate::http::{idempotency, Access, Ctx, Handler, Method, Reply, Route};
 use crate::routes::{self, Params, Router};
 use rusqlite::Connection;
@@ -65,13 +66,13 @@ impl App {
     }
 
     /// Answers one HTTP request. Never panics: a panic in a handler becomes a JSON 500.
-    pub fn handle(&self, req: &rouille::Request) -> rouille::Response {
+    pub fn handle(&self, req: &mut dyn Incoming) -> Reply {
         let started = Instant::now();
         let reply = catch_unwind(AssertUnwindSafe(|| self.pipeline(req)))
             .unwrap_or_else(|_| Err(ApiError::Internal("handler panicked".into())))
             .unwrap_or_else(|e| {
                 if let ApiError::Internal(detail) = &e {
-                    eprintln!("error: {} {}: {detail}", req.method(), req.url());
+                    eprintln!("error: {} {}: {detail}", req.method(), req.path());
                 }
                 Reply::from_error(&e)
             });
@@ -80,21 +81,21 @@ impl App {
             eprintln!(
                 "{} {} {} {:.1}ms",
                 req.method(),
-                req.url(),
+                req.path(),
                 reply.status,
                 started.elapsed().as_secs_f64() * 1000.0
             );
         }
-        into_response(reply)
+        reply
     }
 
-    fn pipeline(&self, req: &rouille::Request) -> ApiResult<Reply> {
+    fn pipeline(&self, req: &mut dyn Incoming) -> ApiResult<Reply> {
         let method = Method::parse(req.method()).ok_or_else(|| {
             ApiError::MethodNotAllowed(vec!["GET", "POST", "PUT", "PATCH", "DELETE"])
         })?;
-        let path = req.url();
-        let (route, params) = self.routes.find(method, &path)?;
+        let (route, params) = self.routes.find(method, &req.path())?;
         let body = read_body(req, route, self.config.body_limit)?;
+        let path = req.path();
         let writes = method.writes() && !route.read_only;
 
         let idempotency = match req.header("Idempotency-Key") {
@@ -167,13 +168,12 @@ fn execute(conn: &Connection, request: Prepared) -> ApiResult<Reply> {
 }
 
 /// Reads the body up to the limit (413 beyond) and checks its media type (415).
-fn read_body(req: &rouille::Request, route: &Route, limit: usize) -> ApiResult<Vec<u8>> {
+fn read_body(req: &mut dyn Incoming, route: &Route, limit: usize) -> ApiResult<Vec<u8>> {
     let mut body = Vec::new();
-    if let Some(data) = req.data() {
-        data.take(limit as u64 + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| ApiError::BadRequest(format!("Cannot read the request body: {e}.")))?;
-    }
+    req.body()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| ApiError::BadRequest(format!("Cannot read the request body: {e}.")))?;
     if body.len() > limit {
         return Err(ApiError::PayloadTooLarge(limit));
     }
@@ -202,18 +202,6 @@ fn read_body(req: &rouille::Request, route: &Route, limit: usize) -> ApiResult<V
     Ok(body)
 }
 
-fn into_response(reply: Reply) -> rouille::Response {
-    let mut response = if reply.status == 204 {
-        rouille::Response::empty_204()
-    } else {
-        rouille::Response::from_data(reply.content_type, reply.body).with_status_code(reply.status)
-    };
-    for (name, value) in reply.headers {
-        response = response.with_unique_header(name, value);
-    }
-    response
-}
-
 /// Starts the HTTP server on `config.bind` and blocks forever.
 pub fn serve(app: Arc<App>) -> Result<(), String> {
     let server = start(app)?;
@@ -222,23 +210,16 @@ pub fn serve(app: Arc<App>) -> Result<(), String> {
 }
 
 /// Binds the server (port 0 picks a free port) without running it yet.
-pub fn start(
-    app: Arc<App>,
-) -> Result<
-    rouille::Server<impl Fn(&rouille::Request) -> rouille::Response + Send + Sync + 'static>,
-    String,
-> {
+pub fn start(app: Arc<App>) -> Result<Server, String> {
     let threads = app.config.threads;
     let bind = app.config.bind.clone();
-    let server = rouille::Server::new(bind.as_str(), move |req| app.handle(req))
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    crate::http::tcp::disable_nagle_on_listener(server.server_addr());
-    Ok(server.pool_size(threads))
+    Server::bind(&bind, threads, Arc::new(move |req| app.handle(req)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::server::TestRequest;
     use crate::http::{get, post};
 
     fn panics(_: &Ctx) -> ApiResult<Reply> {
@@ -273,28 +254,16 @@ mod tests {
         (dir, App::with_routes(config, routes).unwrap())
     }
 
-    fn body(response: rouille::Response) -> (u16, String, serde_json::Value) {
-        let ct = response
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("Content-Type"))
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_default();
-        let (mut reader, _) = response.data.into_reader_and_size();
-        let mut text = String::new();
-        reader.read_to_string(&mut text).unwrap();
-        (
-            response.status_code,
-            ct,
-            serde_json::from_str(&text).unwrap(),
-        )
+    fn body(reply: Reply) -> (u16, String, serde_json::Value) {
+        let json = serde_json::from_slice(&reply.body).unwrap();
+        (reply.status, reply.content_type.to_string(), json)
     }
 
     #[test]
     fn a_panicking_handler_answers_problem_json_500_without_details() {
         let (_dir, app) = app();
-        let req = rouille::Request::fake_http("GET", "/panic", vec![], vec![]);
-        let (status, ct, json) = body(app.handle(&req));
+        let mut req = TestRequest::new("GET", "/panic", &[], b"");
+        let (status, ct, json) = body(app.handle(&mut req));
         assert_eq!(status, 500);
         assert_eq!(ct, "application/problem+json");
         assert_eq!(json["detail"], "An internal error occurred.");
@@ -304,8 +273,8 @@ mod tests {
     #[test]
     fn a_failing_handler_rolls_back_its_writes() {
         let (_dir, app) = app();
-        let req = rouille::Request::fake_http("POST", "/fail", vec![], vec![]);
-        let (status, _, json) = body(app.handle(&req));
+        let mut req = TestRequest::new("POST", "/fail", &[], b"");
+        let (status, _, json) = body(app.handle(&mut req));
         assert_eq!(status, 422);
         assert_eq!(json["violations"][0]["propertyPath"], "email");
         let conn = app.pool.get().unwrap();

@@ -4,6 +4,7 @@ pub mod idempotency;
 pub mod input;
 pub mod list;
 pub mod query;
+pub mod server;
 pub mod tcp;
 
 use crate::auth::Principal;
