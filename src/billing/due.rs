@@ -42,6 +42,8 @@ pub struct Schedule {
     /// Resumed with `nextBillingDate` (08 §1.9 "ignore previous billing"): periods starting
     /// before this date are never billed.
     pub skip_before: Option<NaiveDate>,
+    /// Metered usage: whatever was measured on a covered day is billed, prorated or not.
+    pub usage: bool,
 }
 
 /// One period that is due.
@@ -57,6 +59,9 @@ pub struct DuePeriod {
     pub due_on: NaiveDate,
     /// Whether the amount is prorated: `proRata` and the covered range is shorter.
     pub prorated: bool,
+    /// The rest of a period that was billed only up to an earlier cut (a cancellation
+    /// revoked or moved later since): `covered` starts where that billing stopped.
+    pub remainder: bool,
 }
 
 impl DuePeriod {
@@ -106,9 +111,17 @@ impl Schedule {
         }
     }
 
-    /// Every period due on or before `date` that `billed` does not report as billed (by its
-    /// covered start), oldest first.
-    pub fn due(&self, date: NaiveDate, billed: &dyn Fn(NaiveDate) -> bool) -> Vec<DuePeriod> {
+    /// Every period due on or before `date` that is not billed yet, oldest first.
+    /// `billed(start)`: the exclusive end of the billed period that starts on `start`, if any.
+    /// A period billed only up to an earlier cut (a cancellation since revoked or moved later)
+    /// has its rest due from where that billing stopped: prorated when `proRata` (without it
+    /// the cut period already cost the full amount, so nothing is left to bill), and always
+    /// for metered usage, which bills what was measured on the days not yet billed.
+    pub fn due(
+        &self,
+        date: NaiveDate,
+        billed: &dyn Fn(NaiveDate) -> Option<NaiveDate>,
+    ) -> Vec<DuePeriod> {
         let mut out = Vec::new();
         for k in 0..MAX_PERIODS {
             let Some((full, mut covered)) = self.nth(k) else {
@@ -122,6 +135,20 @@ impl Schedule {
                     covered.end = end;
                 }
             }
+            if self.skip_before.is_some_and(|s| covered.start < s) {
+                continue;
+            }
+            let first_start = covered.start;
+            while let Some(end) = billed(covered.start) {
+                if end <= covered.start {
+                    break;
+                }
+                covered.start = end;
+                if covered.start >= covered.end {
+                    break;
+                }
+            }
+            let remainder = covered.start > first_start;
             let due_on = match self.timing {
                 Timing::Advance => covered.start,
                 Timing::Arrears => covered.end,
@@ -130,7 +157,7 @@ impl Schedule {
             if due_on > date {
                 break;
             }
-            if self.skip_before.is_some_and(|s| covered.start < s) || billed(covered.start) {
+            if covered.start >= covered.end || (remainder && !self.pro_rata && !self.usage) {
                 continue;
             }
             let full_days = full.days();
@@ -140,6 +167,7 @@ impl Schedule {
                 full_days,
                 due_on,
                 prorated: self.pro_rata && covered.days() < full_days,
+                remainder,
             });
         }
         out

@@ -11,7 +11,7 @@ use crate::resources::price_plans::model::Terms;
 use chrono::{Days, NaiveDate};
 use rusqlite::{named_params, Connection};
 use rust_decimal::Decimal;
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// One billable subscription item with its subscription's facts.
 #[derive(Debug, Clone)]
@@ -136,6 +136,7 @@ pub fn for_customer(
             skip_before: (resume_mode.as_deref() == Some("skip"))
                 .then(|| date(resume_next))
                 .flatten(),
+            usage: metered,
         });
         // Billing-group alignment: a prorated first period up to the group date, then the
         // group's own periods (08 §4.3); day and week intervals stay unaligned.
@@ -164,18 +165,28 @@ pub fn for_customer(
     Ok(out)
 }
 
-/// The starts of the item's billed periods for `reason`.
-pub fn billed_starts(conn: &Connection, item: &str, reason: &str) -> ApiResult<HashSet<NaiveDate>> {
+/// The item's billed periods for `reason`: each start with the day after its end.
+pub fn billed_periods(
+    conn: &Connection,
+    item: &str,
+    reason: &str,
+) -> ApiResult<HashMap<NaiveDate, NaiveDate>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT period_start FROM billed_periods
+        "SELECT period_start, period_end FROM billed_periods
          WHERE subscription_item_id = :item AND reason = :reason",
     )?;
     let rows = stmt.query_map(named_params! {":item": item, ":reason": reason}, |r| {
-        r.get::<_, String>(0)
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
     })?;
-    let mut out = HashSet::new();
+    let mut out = HashMap::new();
     for r in rows {
-        out.extend(date(Some(r?)));
+        let (start, last) = r?;
+        if let (Some(start), Some(end)) = (
+            date(Some(start)),
+            date(Some(last)).and_then(|d| d.succ_opt()),
+        ) {
+            out.insert(start, end);
+        }
     }
     Ok(out)
 }

@@ -43,9 +43,10 @@ fn usage_charge(
     period: &DuePeriod,
 ) -> ApiResult<(ItemCharge, Decimal)> {
     let pricing = item.terms.pricing();
-    // Values sent before activation count in the first period (08 §3.5).
-    let usage =
-        measurements::usage_for_period(conn, tenant, &item.id, period.covered, period.index == 0)?;
+    // Values sent before activation count in the first period (08 §3.5); the rest of a cut
+    // first period starts later and counts only its own days.
+    let first = period.index == 0 && !period.remainder;
+    let usage = measurements::usage_for_period(conn, tenant, &item.id, period.covered, first)?;
     let bad = |e| ApiError::Internal(format!("subscription item {}: {e}", item.id));
     let fair = usage.fair_billing && usage.aggregation == Aggregation::LastValue;
     let charge = if fair && (usage.segments.len() > 1 || period.prorated) {
@@ -76,8 +77,8 @@ pub(super) fn plan<'a>(
         return Ok(vec![]);
     };
     let reason = if item.metered { "usage" } else { "recurring" };
-    let billed = items::billed_starts(conn, &item.id, reason)?;
-    let due = schedule.due(date, &|d| billed.contains(&d));
+    let billed = items::billed_periods(conn, &item.id, reason)?;
+    let due = schedule.due(date, &|d| billed.get(&d).copied());
     if due.is_empty() {
         return Ok(vec![]);
     }

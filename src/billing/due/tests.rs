@@ -27,6 +27,7 @@ fn monthly(start: &str) -> Schedule {
         trial_end: None,
         end: None,
         skip_before: None,
+        usage: false,
     }
 }
 
@@ -37,8 +38,8 @@ fn grouped(kind: &str, first_day: &str) -> Option<align::Schedule> {
     align::Schedule::new(d(first_day), Interval::parse("1M").unwrap(), rule)
 }
 
-fn none(_: NaiveDate) -> bool {
-    false
+fn none(_: NaiveDate) -> Option<NaiveDate> {
+    None
 }
 
 fn flat(price: Decimal) -> Pricing {
@@ -95,7 +96,9 @@ fn started_on_the_17th_of_a_30_day_month_pays_14_of_30_days_in_advance() {
     );
     assert_eq!(c.description.as_deref(), Some("14 of 30 days"));
     // From 1 May the full 30.00 each month, anchored on the group date.
-    let may = s.due(d("2026-05-01"), &|x| x == d("2026-04-17"));
+    let may = s.due(d("2026-05-01"), &|x| {
+        (x == d("2026-04-17")).then_some(d("2026-05-01"))
+    });
     assert_eq!(starts(&may), vec![d("2026-05-01")]);
     let c = item_charge(&flat(dec!(30.00)), Decimal::ONE, &may[0]).unwrap();
     assert_eq!(
@@ -344,7 +347,7 @@ fn nothing_is_billed_inside_a_14_day_trial() {
 fn pause_on_15_jan_and_resume_on_15_apr_in_both_modes() {
     // Monthly from 1 Jan, in advance; cycle 1 (January) billed, paused 15 Jan, resumed 15 Apr.
     let s = monthly("2026-01-01");
-    let jan_billed = |x: NaiveDate| x == d("2026-01-01");
+    let jan_billed = |x: NaiveDate| (x == d("2026-01-01")).then_some(d("2026-02-01"));
     // "Resume billing": February and March are billed at once, April is due since 1 Apr.
     let resumed = s.due(d("2026-04-15"), &jan_billed);
     assert_eq!(
@@ -417,7 +420,7 @@ fn a_cancellation_cuts_and_prorates_the_last_period() {
 #[test]
 fn billed_periods_are_never_due_again() {
     let s = monthly("2026-01-01");
-    let billed = |x: NaiveDate| x <= d("2026-02-01");
+    let billed = |x: NaiveDate| (x <= d("2026-02-01")).then(|| x + chrono::Months::new(1));
     assert_eq!(
         starts(&s.due(d("2026-03-01"), &billed)),
         vec![d("2026-03-01")]
@@ -445,5 +448,61 @@ fn fair_billing_weights_each_quantity_by_its_days() {
     assert_eq!(
         c.description.as_deref(),
         Some("5 for 10 days + 8 for 21 days of 31 days")
+    );
+}
+
+#[test]
+fn the_rest_of_a_cut_period_is_due_once_the_cut_is_revoked() {
+    // Monthly 30.00 in advance, pro rata, from 1 Jan. Cancelled to end on 10 Mar, March was
+    // billed for 1-10 Mar (30.00 × 10 / 31 = 9.68); the cancellation is then revoked.
+    let s = monthly("2026-01-01");
+    let mut billed: std::collections::HashMap<NaiveDate, NaiveDate> = [
+        (d("2026-01-01"), d("2026-02-01")),
+        (d("2026-02-01"), d("2026-03-01")),
+        (d("2026-03-01"), d("2026-03-11")),
+    ]
+    .into();
+    let due = s.due(d("2026-03-20"), &|x| billed.get(&x).copied());
+    assert_eq!(due.len(), 1);
+    let p = due[0];
+    assert_eq!(
+        (p.covered.start, p.covered.end, p.due_on),
+        (d("2026-03-11"), d("2026-04-01"), d("2026-03-11"))
+    );
+    assert_eq!(
+        (p.covered_days(), p.full_days, p.prorated, p.remainder),
+        (21, 31, true, true)
+    );
+    // 30.00 × 21 / 31 = 20.3225… -> 20.32; with the 9.68 billed, March costs exactly 30.00.
+    let c = item_charge(&flat(dec!(30.00)), Decimal::ONE, &p).unwrap();
+    assert_eq!(c.amount, dec!(20.32));
+    // Without proRata the cut March cost the full 30.00 already: no rest is due.
+    let full = Schedule {
+        pro_rata: false,
+        ..s.clone()
+    };
+    assert!(full
+        .due(d("2026-03-20"), &|x| billed.get(&x).copied())
+        .is_empty());
+    // Metered usage bills the days not yet billed, prorated or not, in arrears at the end.
+    let usage = Schedule {
+        pro_rata: false,
+        usage: true,
+        timing: Timing::Arrears,
+        ..s.clone()
+    };
+    assert!(usage
+        .due(d("2026-03-31"), &|x| billed.get(&x).copied())
+        .is_empty());
+    let rest = usage.due(d("2026-04-01"), &|x| billed.get(&x).copied());
+    assert_eq!(
+        (rest[0].covered.start, rest[0].due_on, rest[0].remainder),
+        (d("2026-03-11"), d("2026-04-01"), true)
+    );
+    // Once the rest is billed too, nothing of March is due again; April is, on 1 Apr.
+    billed.insert(d("2026-03-11"), d("2026-04-01"));
+    assert_eq!(
+        starts(&s.due(d("2026-04-01"), &|x| billed.get(&x).copied())),
+        vec![d("2026-04-01")]
     );
 }

@@ -51,6 +51,7 @@ pub fn charge(
         full_days,
         due_on: covered.start,
         prorated: covered.days() < full_days,
+        remainder: false,
     };
     let pricing = terms.pricing();
     let line = item_charge(&pricing, quantity, &due)

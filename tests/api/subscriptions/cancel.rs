@@ -3,6 +3,7 @@
 
 use super::{active, id, minus_months, outbox, plus_days, plus_months, today, ymd};
 use crate::common::assert_problem;
+use chrono::Datelike;
 use serde_json::{json, Value};
 
 fn terms_12m_3m(start: chrono::NaiveDate) -> Value {
@@ -167,4 +168,71 @@ fn terminate_ends_everything_today() {
     assert_eq!(r.body["items"][0]["status"], "terminated");
     assert_eq!(r.body["items"][0]["endDate"], ymd(today()));
     assert_eq!(outbox(&s, id(&sub))[2..], ["subscription.terminated"]);
+}
+
+/// A cancellation revoked after its cut last period was billed leaves the rest of that period
+/// due: the run on its first day bills it, prorated, so the month costs exactly its full price.
+#[test]
+fn revoking_after_the_cut_period_was_billed_bills_the_rest() {
+    let first = today().with_day(1).unwrap();
+    let next = plus_months(first, 1);
+    let after = plus_months(first, 2);
+    let tenth = plus_days(next, 9);
+    // Monthly 30.00 in advance, pro rata, from the 1st of last month; cancelled to end on the
+    // 10th of next month, and next month (1st-10th) billed in advance on its 1st.
+    let (s, sub) = active(json!({"contractStart": ymd(minus_months(first, 1)),
+                                 "billingStart": ymd(minus_months(first, 1))}));
+    let path = format!("/subscriptions/{}", id(&sub));
+    let r = s.put(
+        &format!("{path}/cancel"),
+        &json!({"cancellationDateType": "custom", "cancellationDate": ymd(tenth)}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let run = |date: chrono::NaiveDate| {
+        let r = s.post("/billing-runs", &json!({"date": ymd(date)}));
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.body["status"], "completed", "{}", r.text);
+    };
+    run(next);
+    let r = s.put(&format!("{path}/revoke-cancellation"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The rest (11th to month end) is due in advance on the 11th, not before.
+    run(tenth);
+    assert_eq!(count_periods(&s), 3);
+    run(plus_days(tenth, 1));
+    let periods: Vec<(String, String, i64)> = s
+        .db()
+        .prepare(
+            "SELECT period_start, period_end, amount FROM billed_periods ORDER BY period_start",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(periods.len(), 4, "{periods:?}");
+    assert_eq!(
+        (&periods[2].0, &periods[2].1, &periods[3].0, &periods[3].1),
+        (
+            &ymd(next),
+            &ymd(tenth),
+            &ymd(plus_days(tenth, 1)),
+            &ymd(after.pred_opt().unwrap())
+        )
+    );
+    // n = days of next month: 30.00 × 10 / n and 30.00 × (n − 10) / n, each rounded half away
+    // from zero to the cent (n = 31: 9.677… -> 9.68 and 20.322… -> 20.32; n = 30: 10.00 and
+    // 20.00); for n in 28..=31 neither share lands on an exact half cent, so they add up to
+    // exactly 30.00.
+    let n = (after - next).num_days();
+    let share = |k: i64| (3000 * k * 2 + n) / (2 * n);
+    assert_eq!((periods[2].2, periods[3].2), (share(10), share(n - 10)));
+    assert_eq!(periods[2].2 + periods[3].2, 3000);
+    assert!(periods[..2].iter().all(|p| p.2 == 3000));
+}
+
+fn count_periods(s: &crate::common::Server) -> i64 {
+    s.db()
+        .query_row("SELECT count(*) FROM billed_periods", [], |r| r.get(0))
+        .unwrap()
 }
