@@ -2,7 +2,10 @@
 //! concurrent keep-alive connections (requests/s, their ratio, p50/p99), then sustained
 //! `POST /customers`. Run with `cargo bench --bench http`; options after `--`: `--secs N` per phase,
 //! `--writers N` concurrent creators (default 4), `--threads N` server threads (default 32),
-//! `--writes-only` to run only the create phase, `--reads-only` to skip it.
+//! `--writes-only` to run only the create phase, `--reads-only` to skip it, `--rounds N` (default
+//! 4) slices per read phase.
+//! The two read phases alternate in `--rounds` slices (health, customer, health, ...), so load
+//! from other work on the machine falls on both alike and their ratio stays comparable.
 //! Server and load generator share this process and the machine's cores, as in the targets.
 //!
 //! The load generator speaks HTTP/1.1 over raw keep-alive TCP with requests built in advance
@@ -23,6 +26,14 @@ use std::time::{Duration, Instant};
 const CONNECTIONS: usize = 32;
 /// Writers for the sustained-create phase (they queue on one write lock anyway).
 const WRITERS: usize = 4;
+
+/// What one slice of load measured.
+struct Run {
+    latencies: Vec<Duration>,
+    errors: usize,
+    elapsed: f64,
+    server_cpu: Option<Duration>,
+}
 
 struct Figures {
     requests: usize,
@@ -159,13 +170,11 @@ impl Client {
     }
 }
 
-/// Runs `connections` clients for `secs`; each sends requests built by `make` (from a running
-/// number, into a reused buffer) in a loop.
-fn load<F>(addr: SocketAddr, connections: usize, secs: f64, make: F) -> Figures
-where
-    F: Fn(u64, &mut Vec<u8>) + Send + Sync + 'static,
-{
-    let make = Arc::new(make);
+/// Builds a request from a running number into a reused buffer.
+type Make = Arc<dyn Fn(u64, &mut Vec<u8>) + Send + Sync>;
+
+/// Runs `connections` clients for `secs`; each sends requests built by `make` in a loop.
+fn load(addr: SocketAddr, connections: usize, secs: f64, make: &Make) -> Run {
     let barrier = Arc::new(Barrier::new(connections + 1));
     let counter = Arc::new(AtomicU64::new(0));
     let deadline = Duration::from_secs_f64(secs);
@@ -214,13 +223,26 @@ where
     let server_cpu = process_cpu()
         .zip(process_before)
         .zip(client_cpu)
-        .map(|((after, before), clients)| (after - before).saturating_sub(clients))
-        .map(|cpu| cpu / all.len().max(1) as u32);
+        .map(|((after, before), clients)| (after - before).saturating_sub(clients));
+    Run {
+        latencies: all,
+        errors,
+        elapsed,
+        server_cpu,
+    }
+}
+
+/// The figures of one phase over all its slices.
+fn figures(runs: Vec<Run>) -> Figures {
+    let elapsed: f64 = runs.iter().map(|r| r.elapsed).sum();
+    let errors = runs.iter().map(|r| r.errors).sum();
+    let server_cpu = runs.iter().map(|r| r.server_cpu).sum::<Option<Duration>>();
+    let mut all: Vec<Duration> = runs.into_iter().flat_map(|r| r.latencies).collect();
     all.sort_unstable();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     Figures {
         requests: all.len(),
-        server_cpu,
+        server_cpu: server_cpu.map(|cpu| cpu / all.len().max(1) as u32),
         per_sec: (all.len() - errors) as f64 / elapsed,
         p50: pct(0.50),
         p99: pct(0.99),
@@ -316,15 +338,18 @@ fn main() {
     let only_writes = args.iter().any(|a| a == "--writes-only");
     if !only_writes {
         let health_request = get("/health", None);
-        let health = load(addr, CONNECTIONS, secs, move |_, r| {
-            r.extend_from_slice(&health_request)
-        });
-        report("GET /health (no auth)", &health);
-
+        let health: Make = Arc::new(move |_, r| r.extend_from_slice(&health_request));
         let customer_request = get(&format!("/customers/{id}"), Some(&auth));
-        let customer = load(addr, CONNECTIONS, secs, move |_, r| {
-            r.extend_from_slice(&customer_request)
-        });
+        let customer: Make = Arc::new(move |_, r| r.extend_from_slice(&customer_request));
+        let rounds = arg(&args, "--rounds").map_or(4, |r| (r as usize).max(1));
+        let slice = secs / rounds as f64;
+        let (mut health_runs, mut customer_runs) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            health_runs.push(load(addr, CONNECTIONS, slice, &health));
+            customer_runs.push(load(addr, CONNECTIONS, slice, &customer));
+        }
+        let (health, customer) = (figures(health_runs), figures(customer_runs));
+        report("GET /health (no auth)", &health);
         report("GET /customers/{id} (auth)", &customer);
         println!(
             "ratio customer/health            {:>9.2}  (target >= 0.6)",
@@ -335,7 +360,7 @@ fn main() {
         return;
     }
     let writers = arg(&args, "--writers").unwrap_or(WRITERS as f64) as usize;
-    let creates = load(addr, writers, secs, move |n, r| {
+    let create: Make = Arc::new(move |n, r| {
         let body = format!(
             r#"{{"email":"c{n}@example.com","firstName":"Max","lastName":"Mustermann","street":"Hauptstr.","houseNumber":"1","zip":"10115","city":"Berlin"}}"#
         );
@@ -346,6 +371,7 @@ fn main() {
             body.len()
         );
     });
+    let creates = figures(vec![load(addr, writers, secs, &create)]);
     report(&format!("POST /customers ({writers} writers)"), &creates);
     println!("p99 target <= 10 ms; creates target >= 10000/s");
 }
