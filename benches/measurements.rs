@@ -1,166 +1,313 @@
-//! Measurement ingestion benchmark: values per second through the batch path
-//! (`POST /subscription-measurements/batch`'s work: JSON parse, checks, reference resolution,
-//! insert, outbox), against raw prepared inserts of the same rows as baseline, measured in the
-//! same run on a file database. Run with `cargo bench --bench measurements`
-//! (optionally `-- --batches 200`).
+//! Measurement ingestion benchmark: values per second through
+//! `subscription_measurements::ingest_batch`, the function the handler of
+//! `POST /subscription-measurements/batch` calls (JSON parse, checks, reference resolution,
+//! insert, outbox), each batch in its own SAVEPOINT as on the writer thread, against raw
+//! prepared INSERTs of the very same rows (ids and texts precomputed, arrival order) as
+//! baseline, each phase on a fresh database file in the same run. Then the same bodies over
+//! HTTP. Run with `cargo bench --bench measurements`; options (after `--`): `--batches 200`,
+//! `--scenario stream|scattered` (default both), `--no-http`.
+//!
+//! Data: 10 subscriptions with 5 metered items each (one item per measurement code, so a value
+//! by code stores exactly one row). Each value targets a random item, 1 in 10 by
+//! `measurementCode` + subscription number; quantities are decimal strings and numbers.
+//! - "stream": batch b carries the values measured in hour b (in random order within the
+//!   hour), 3 % arriving up to two days late, 2 % without `measuredAt` (now);
+//! - "scattered": every batch spreads over the whole month (the worst case for the index).
+//!
+//! The batch path raises its connection's page cache (`ingest::raise_page_cache`); the
+//! baseline connection gets the same cache so the comparison is like for like.
 
 use kontor::app::{self, App};
 use kontor::config::Config;
-use kontor::resources::subscription_measurements::{parse_batch, store};
+use kontor::db::tx::{Savepoint, Tx};
+use kontor::error::ApiError;
+use kontor::resources::subscription_measurements::{ingest, ingest_batch};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
 use std::time::Instant;
 
 const PER_BATCH: usize = 1000;
-const ITEMS: usize = 10;
+const SUBSCRIPTIONS: usize = 10;
+/// Measurement codes (and aggregation types); each subscription has one item per code.
+const CODES: [(&str, &str); 5] = [
+    ("quantity", "last_value"),
+    ("api_calls", "sum"),
+    ("storage", "max"),
+    ("users", "count_unique"),
+    ("requests", "count"),
+];
+/// 2026-03-01T00:00:00Z in unix milliseconds.
+const MARCH: i64 = 1_772_323_200_000;
+const HOUR: i64 = 3_600_000;
 
-/// A tenant with one subscription of `ITEMS` items (default `quantity` measurement).
-fn fixture(conn: &Connection) -> (String, String, Vec<String>) {
+/// One item of the fixture.
+struct Item {
+    id: String,
+    measurement: String,
+    subscription_number: String,
+    code: &'static str,
+}
+
+/// A UUID v7-shaped id, the same in every fixture, so one workload fits every database.
+fn id(subscription: usize, n: usize) -> String {
+    format!("019c0000-0000-7000-8000-{subscription:06}{n:06}")
+}
+
+/// A tenant with `SUBSCRIPTIONS` subscriptions of one item per measurement code.
+fn fixture(conn: &Connection) -> (String, String, Vec<Item>) {
     let (tenant, token) =
         kontor::bootstrap::create_tenant(conn, "Bench GmbH", "bench@example.test").unwrap();
     let now = "2026-01-01T00:00:00+00:00";
     conn.execute_batch(&format!(
         "INSERT INTO customers (id, tenant_id, customer_number, email, created_at, updated_at)
-         VALUES ('c', '{tenant}', 'K1', 'c@example.test', '{now}', '{now}');
-         INSERT INTO products (id, tenant_id, type, name, measurement_id, tax_group_id,
-                               created_at, updated_at)
-         VALUES ('p', '{tenant}', 'product', 'API',
-                 (SELECT id FROM measurements WHERE tenant_id = '{tenant}' AND code = 'quantity'),
-                 (SELECT id FROM tax_groups WHERE tenant_id = '{tenant}' AND type = 'standard'),
-                 '{now}', '{now}');
-         INSERT INTO price_plans (id, tenant_id, product_id, type, currency_code,
-                                  billing_interval, amount, created_at, updated_at)
-         VALUES ('pp', '{tenant}', 'p', 'per_unit', 'EUR', '1M', '0.01', '{now}', '{now}');
-         INSERT INTO subscriptions (id, tenant_id, customer_id, number, currency_code,
-                                    contract_start, billing_start, created_at, updated_at)
-         VALUES ('s', '{tenant}', 'c', 'S-1', 'EUR', '2026-01-01', '2026-01-01', '{now}', '{now}');"
+         VALUES ('c', '{tenant}', 'K1', 'c@example.test', '{now}', '{now}');"
     ))
     .unwrap();
-    let items: Vec<String> = (0..ITEMS).map(|i| format!("item-{i:02}")).collect();
-    for id in &items {
+    for (code, aggregation) in CODES {
+        if code != "quantity" {
+            conn.execute(
+                "INSERT INTO measurements (id, tenant_id, code, unit_id, aggregation_type,
+                                           created_at, updated_at)
+                 SELECT 'm-' || ?2, tenant_id, ?2, unit_id, ?3, ?4, ?4 FROM measurements
+                 WHERE tenant_id = ?1 AND code = 'quantity'",
+                params![tenant, code, aggregation, now],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(&format!(
+            "INSERT INTO products (id, tenant_id, type, name, measurement_id, tax_group_id,
+                                   created_at, updated_at)
+             VALUES ('p-{code}', '{tenant}', 'product', '{code}',
+                 (SELECT id FROM measurements WHERE tenant_id = '{tenant}' AND code = '{code}'),
+                 (SELECT id FROM tax_groups WHERE tenant_id = '{tenant}' AND type = 'standard'),
+                 '{now}', '{now}');
+             INSERT INTO price_plans (id, tenant_id, product_id, type, currency_code,
+                                      billing_interval, amount, created_at, updated_at)
+             VALUES ('pp-{code}', '{tenant}', 'p-{code}', 'per_unit', 'EUR', '1M', '0.01',
+                     '{now}', '{now}');"
+        ))
+        .unwrap();
+    }
+    let mut items = Vec::new();
+    for s in 0..SUBSCRIPTIONS {
+        let (sub, number) = (id(s, 0), format!("S-{s}"));
         conn.execute(
-            "INSERT INTO subscription_items (id, tenant_id, subscription_id, product_id,
-                 price_plan_id, start_date, billing_start, billing_anchor, created_at, updated_at)
-             VALUES (?1, ?2, 's', 'p', 'pp', '2026-01-01', '2026-01-01', '2026-01-01', ?3, ?3)",
-            params![id, tenant, now],
+            "INSERT INTO subscriptions (id, tenant_id, customer_id, number, currency_code,
+                                        contract_start, billing_start, created_at, updated_at)
+             VALUES (?1, ?2, 'c', ?3, 'EUR', '2026-01-01', '2026-01-01', ?4, ?4)",
+            params![sub, tenant, number, now],
         )
         .unwrap();
+        for (c, (code, _)) in CODES.into_iter().enumerate() {
+            let id = id(s, c + 1);
+            conn.execute(
+                "INSERT INTO subscription_items (id, tenant_id, subscription_id, product_id,
+                     price_plan_id, start_date, billing_start, billing_anchor, created_at,
+                     updated_at)
+                 VALUES (?1, ?2, ?3, 'p-' || ?4, 'pp-' || ?4, '2026-01-01', '2026-01-01',
+                         '2026-01-01', ?5, ?5)",
+                params![id, tenant, sub, code, now],
+            )
+            .unwrap();
+            let measurement = conn
+                .query_row(
+                    "SELECT id FROM measurements WHERE tenant_id = ?1 AND code = ?2",
+                    params![tenant, code],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            items.push(Item {
+                id,
+                measurement,
+                subscription_number: number.clone(),
+                code,
+            });
+        }
     }
     (tenant, token, items)
 }
 
-/// `batches` request bodies of `PER_BATCH` values each, as a client would send them.
-fn bodies(items: &[String], batches: usize) -> Vec<Vec<u8>> {
-    (0..batches)
-        .map(|b| {
-            let values: Vec<Value> = (0..PER_BATCH)
-                .map(|i| {
-                    json!({
-                        "subscriptionItem": items[i % items.len()],
-                        "quantity": format!("{}.{:03}", i % 50, b % 1000),
-                        "measuredAt": format!("2026-03-{:02}T{:02}:{:02}:00Z", 1 + i % 28, i % 24, b % 60),
-                        "id": format!("evt-{b}-{i}"),
-                    })
-                })
-                .collect();
-            serde_json::to_vec(&json!({ "values": values })).unwrap()
-        })
-        .collect()
+/// A row as the baseline inserts it: item index, quantity text, measured_at, event id.
+type Row = (usize, String, Option<i64>, String);
+
+/// `batches` request bodies of `PER_BATCH` values each, as a client would send them, and the
+/// rows they describe.
+fn workload(items: &[Item], batches: usize, scattered: bool) -> (Vec<Vec<u8>>, Vec<Row>) {
+    let mut rng = StdRng::seed_from_u64(2026);
+    let mut bodies = Vec::with_capacity(batches);
+    let mut rows = Vec::with_capacity(batches * PER_BATCH);
+    for b in 0..batches {
+        let hour = MARCH + (b as i64 % (28 * 24)) * HOUR;
+        let values: Vec<Value> = (0..PER_BATCH)
+            .map(|i| {
+                let item = rng.random_range(0..items.len());
+                let at = match (scattered, rng.random_range(0..100)) {
+                    (true, _) => Some(MARCH + rng.random_range(0..28 * 24 * HOUR)),
+                    (false, 0..2) => None,
+                    (false, 2..5) => Some(hour - rng.random_range(0..48 * HOUR)),
+                    (false, _) => Some(hour + rng.random_range(0..HOUR)),
+                };
+                let cents = rng.random_range(0..100_000u32);
+                let quantity = format!("{}.{:02}", cents / 100, cents % 100);
+                let event = format!("evt-{b}-{i}");
+                let mut v = if rng.random_range(0..10) == 0 {
+                    json!({"measurementCode": items[item].code,
+                           "subscription": items[item].subscription_number})
+                } else {
+                    json!({"subscriptionItem": items[item].id})
+                };
+                v["quantity"] = if i % 4 == 0 {
+                    quantity.parse::<serde_json::Number>().unwrap().into()
+                } else {
+                    quantity.clone().into()
+                };
+                v["id"] = event.clone().into();
+                if let Some(at) = at {
+                    v["measuredAt"] =
+                        kontor::resources::subscription_measurements::store::format_ms(at).into();
+                }
+                rows.push((item, quantity, at, event));
+                v
+            })
+            .collect();
+        bodies.push(serde_json::to_vec(&json!({ "values": values })).unwrap());
+    }
+    (bodies, rows)
 }
 
-fn count(conn: &Connection) -> i64 {
-    conn.query_row("SELECT count(*) FROM measurement_values", [], |r| r.get(0))
-        .unwrap()
-}
-
-fn main() {
-    let batches = std::env::args()
-        .skip_while(|a| a != "--batches")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200usize);
-    let total = (batches * PER_BATCH) as f64;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bench.db");
-    let conn = kontor::db::open(&path).unwrap();
+/// A fresh database file with the fixture.
+fn fresh(dir: &Path, name: &str) -> (Connection, String, String, Vec<Item>) {
+    let conn = kontor::db::open(&dir.join(name)).unwrap();
     kontor::db::migrate(&conn).unwrap();
     let (tenant, token, items) = fixture(&conn);
-    let bodies = bodies(&items, batches);
-    let mb = bodies.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
-    println!("{batches} batches x {PER_BATCH} values ({mb:.1} MB of JSON), {ITEMS} items");
+    (conn, tenant, token, items)
+}
 
-    // Baseline: the same rows through one prepared INSERT, values precomputed.
-    let rows: Vec<(String, String, i64)> = (0..batches * PER_BATCH)
-        .map(|i| {
-            (
-                kontor::domain::ids::new_id(),
-                format!("{}.5", i % 50),
-                1_772_000_000_000 + i as i64,
-            )
-        })
-        .collect();
-    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+/// What was stored, independent of ids and insertion order: every (item position, quantity,
+/// event id) and how many values have no measuredAt of the workload.
+fn digest(conn: &Connection, items: &[Item]) -> (i64, u64) {
+    let mut stmt = conn
+        .prepare(
+            "SELECT subscription_item_id, quantity, measured_at, event_id FROM measurement_values
+             ORDER BY event_id",
+        )
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let (mut n, mut h) = (0, DefaultHasher::new());
+    while let Some(r) = rows.next().unwrap() {
+        let item: String = r.get(0).unwrap();
+        let position = items.iter().position(|i| i.id == item).unwrap();
+        let at: i64 = r.get(2).unwrap();
+        // Values sent without measuredAt are stamped "now": only their presence is compared.
+        let at = if at > MARCH + 40 * 24 * HOUR { 0 } else { at };
+        (
+            position,
+            r.get::<_, String>(1).unwrap(),
+            at,
+            r.get::<_, String>(3).unwrap(),
+        )
+            .hash(&mut h);
+        n += 1;
+    }
+    (n, h.finish())
+}
+
+fn baseline(dir: &Path, name: &str, rows: &[Row]) -> (f64, (i64, u64)) {
+    let (conn, tenant, _, items) = fresh(dir, name);
+    ingest::raise_page_cache(&conn).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let ids: Vec<String> = rows.iter().map(|_| kontor::domain::ids::new_id()).collect();
     let t = Instant::now();
+    let tx = Tx::begin(&conn, true).unwrap();
     {
-        let mut insert = conn
+        let mut insert = tx
             .prepare(
                 "INSERT INTO measurement_values (id, tenant_id, subscription_item_id,
                      measurement_id, quantity, measured_at, event_id, batch_id, created_at)
-                 VALUES (?1, ?2, ?3, (SELECT id FROM measurements WHERE code = 'quantity'
-                     AND tenant_id = ?2), ?4, ?5, ?1, 'b', 'now')",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'batch', '2026-03-01T00:00:00+00:00')",
             )
             .unwrap();
-        for (i, (id, q, at)) in rows.iter().enumerate() {
+        for ((item, quantity, at, event), id) in rows.iter().zip(&ids) {
+            let item = &items[*item];
             insert
-                .execute(params![id, tenant, items[i % ITEMS], q, at])
+                .execute(params![
+                    id,
+                    tenant,
+                    item.id,
+                    item.measurement,
+                    quantity,
+                    at.unwrap_or(now),
+                    event
+                ])
                 .unwrap();
         }
     }
-    conn.execute_batch("COMMIT").unwrap();
-    let raw = total / t.elapsed().as_secs_f64();
-    println!("baseline raw INSERT, one transaction:            {raw:>10.0} values/s");
-    conn.execute_batch("DELETE FROM measurement_values")
-        .unwrap();
+    tx.commit().unwrap();
+    let rate = rows.len() as f64 / t.elapsed().as_secs_f64();
+    (rate, digest(&conn, &items))
+}
 
-    // The batch path, all batches in one transaction.
+/// The handler's path; `per_batch`: one transaction (and commit) per batch, as a lone client's
+/// requests get on the writer thread, else all batches in one transaction.
+fn batch_path(dir: &Path, name: &str, bodies: &[Vec<u8>], per_batch: bool) -> (f64, (i64, u64)) {
+    let (conn, tenant, _, items) = fresh(dir, name);
     let t = Instant::now();
-    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-    for body in &bodies {
-        let map = serde_json::from_slice(body).unwrap();
-        let (entries, violations) = parse_batch(map).unwrap();
-        store::ingest(&conn, &tenant, &entries, violations, Some("bench")).unwrap();
+    let mut tx = Some(Tx::begin(&conn, true).unwrap());
+    for body in bodies {
+        let sp = Savepoint::begin(tx.as_ref().unwrap()).unwrap();
+        let accepted = ingest_batch(&sp, &tenant, body).unwrap();
+        assert_eq!(accepted.accepted, PER_BATCH);
+        sp.commit().unwrap();
+        if per_batch {
+            tx.take().unwrap().commit().unwrap();
+            tx = Some(Tx::begin(&conn, true).unwrap());
+        }
     }
-    conn.execute_batch("COMMIT").unwrap();
-    let one_tx = total / t.elapsed().as_secs_f64();
-    assert_eq!(count(&conn), (batches * PER_BATCH) as i64);
-    println!(
-        "batch path, one transaction:                     {one_tx:>10.0} values/s ({:.2} x baseline)",
-        one_tx / raw
-    );
-    conn.execute_batch("DELETE FROM measurement_values")
-        .unwrap();
+    tx.take().unwrap().commit().unwrap();
+    let rate = (bodies.len() * PER_BATCH) as f64 / t.elapsed().as_secs_f64();
+    (rate, digest(&conn, &items))
+}
 
-    // The batch path, one transaction (and commit) per batch of 1000, as requests do.
-    let t = Instant::now();
-    for body in &bodies {
-        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let map = serde_json::from_slice(body).unwrap();
-        let (entries, violations) = parse_batch(map).unwrap();
-        store::ingest(&conn, &tenant, &entries, violations, Some("bench")).unwrap();
-        conn.execute_batch("COMMIT").unwrap();
+/// Bad values are each reported (and nothing stored), also in a large batch.
+fn check_rejections(dir: &Path) {
+    let (conn, tenant, _, items) = fresh(dir, "rejects.db");
+    let mut values: Vec<Value> = (0..PER_BATCH)
+        .map(|i| json!({"subscriptionItem": items[i % items.len()].id, "quantity": "1"}))
+        .collect();
+    values[10]["quantity"] = "-1".into();
+    values[500]["subscriptionItem"] = "nope".into();
+    values[999] = json!(7);
+    let body = serde_json::to_vec(&json!({ "values": values })).unwrap();
+    match ingest_batch(&conn, &tenant, &body) {
+        Err(ApiError::Validation(v)) => {
+            let paths: Vec<_> = v.iter().map(|v| v.property_path.as_str()).collect();
+            assert_eq!(
+                paths,
+                [
+                    "values[10].quantity",
+                    "values[500].subscriptionItem",
+                    "values[999]"
+                ]
+            );
+        }
+        other => panic!("expected 422, got {other:?}"),
     }
-    let per_tx = total / t.elapsed().as_secs_f64();
-    println!(
-        "batch path, one transaction per 1000 values:     {per_tx:>10.0} values/s ({:.2} x baseline)",
-        per_tx / raw
-    );
-    conn.execute_batch("DELETE FROM measurement_values")
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM measurement_values", [], |r| r.get(0))
         .unwrap();
+    assert_eq!(n, 0);
+}
+
+fn over_http(dir: &Path, bodies: &[Vec<u8>]) -> f64 {
+    let path = dir.join("http.db");
+    let (conn, _, token, _) = fresh(dir, "http.db");
     drop(conn);
-
-    // End to end through HTTP, sequential requests from one client.
     let config = Config {
-        db: path.clone(),
+        db: path,
         bind: "127.0.0.1:0".into(),
         log_requests: false,
         ..Config::default()
@@ -173,7 +320,7 @@ fn main() {
     let (_handle, stop) = server.stoppable();
     let agent = ureq::AgentBuilder::new().build();
     let t = Instant::now();
-    for body in &bodies {
+    for body in bodies {
         let r = agent
             .post(&url)
             .set("Authorization", &format!("Bearer {token}"))
@@ -182,10 +329,57 @@ fn main() {
             .unwrap();
         assert_eq!(r.status(), 202);
     }
-    let http = total / t.elapsed().as_secs_f64();
-    println!(
-        "POST /subscription-measurements/batch over HTTP: {http:>10.0} values/s ({:.2} x baseline)",
-        http / raw
-    );
+    let rate = (bodies.len() * PER_BATCH) as f64 / t.elapsed().as_secs_f64();
     let _ = stop.send(());
+    rate
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let option = |name: &str| args.iter().skip_while(|a| *a != name).nth(1).cloned();
+    let batches = option("--batches")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200usize);
+    let only = option("--scenario");
+    let http = !args.iter().any(|a| a == "--no-http");
+    let dir = tempfile::tempdir().unwrap();
+    check_rejections(dir.path());
+    let (conn, _, _, items) = fresh(dir.path(), "template.db");
+    drop(conn);
+    println!(
+        "{batches} batches x {PER_BATCH} values, {} items in {SUBSCRIPTIONS} subscriptions",
+        items.len()
+    );
+    for (scenario, scattered) in [("stream", false), ("scattered", true)] {
+        if only.as_ref().is_some_and(|o| o != scenario) {
+            continue;
+        }
+        let (bodies, rows) = workload(&items, batches, scattered);
+        let mb = bodies.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
+        println!("{scenario}: {mb:.1} MB of JSON");
+        let (raw, expected) = baseline(dir.path(), &format!("{scenario}-raw.db"), &rows);
+        println!("  baseline raw INSERT, one transaction:        {raw:>9.0} values/s");
+        let (one_tx, stored) = batch_path(dir.path(), &format!("{scenario}-1.db"), &bodies, false);
+        assert_eq!(
+            stored, expected,
+            "the batch path stores exactly the baseline's rows"
+        );
+        println!(
+            "  batch path, one transaction:                 {one_tx:>9.0} values/s ({:.2} x baseline)",
+            one_tx / raw
+        );
+        let (per_tx, stored) = batch_path(dir.path(), &format!("{scenario}-n.db"), &bodies, true);
+        assert_eq!(stored, expected);
+        println!(
+            "  batch path, one transaction per batch:       {per_tx:>9.0} values/s ({:.2} x baseline)",
+            per_tx / raw
+        );
+        if http && !scattered {
+            let http = over_http(dir.path(), &bodies);
+            println!(
+                "  POST /subscription-measurements/batch, HTTP: {http:>9.0} values/s ({:.2} x baseline)",
+                http / raw
+            );
+        }
+    }
 }

@@ -1,12 +1,14 @@
 //! Measurement value shapes (reference 08 §3.2, §3.4): the read model and one checked entry of
 //! a single or batch body. Checks that need no database happen here; references are resolved
-//! in `store::Resolver`.
+//! in `ingest::Resolver`.
 
+use super::parse::{Field, RawEntry};
 use crate::domain::money::parse_decimal;
 use crate::error::Violation;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::borrow::Cow;
 
 /// A stored value as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,85 +25,86 @@ pub struct MeasurementValue {
     pub event_id: Option<String>,
 }
 
-/// What a value refers to.
+/// What a value refers to; strings borrowed from the request body where possible.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub enum Target<'a> {
     /// `subscriptionItem`, with the optional `measurementCode` / `subscription` it must match.
     Item {
-        item: String,
-        code: Option<String>,
-        subscription: Option<String>,
+        item: Cow<'a, str>,
+        code: Option<Cow<'a, str>>,
+        subscription: Option<Cow<'a, str>>,
     },
     /// `measurementCode` with `subscription` (id or number): every item using the code.
-    Code { code: String, subscription: String },
+    Code {
+        code: Cow<'a, str>,
+        subscription: Cow<'a, str>,
+    },
 }
 
 /// One value entry that passed the checks without the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub struct Entry<'a> {
+    /// Position in `values` (for violation paths); `None`: a single value's body.
+    pub index: Option<usize>,
     pub quantity: Decimal,
     /// Unix milliseconds UTC; `None`: now.
     pub measured_at: Option<i64>,
-    pub event_id: Option<String>,
-    pub target: Target,
+    pub event_id: Option<Cow<'a, str>>,
+    pub target: Target<'a>,
 }
 
-const KEYS: &[&str] = &[
-    "quantity",
-    "measuredAt",
-    "subscription",
-    "subscriptionItem",
-    "measurementCode",
-    "id",
-];
+/// The violation path of `key` in entry `index` (`values[3].quantity`, or `quantity`). Paths
+/// are only built for violations, never per good value.
+pub fn path(index: Option<usize>, key: &str) -> String {
+    match index {
+        Some(i) => format!("values[{i}].{key}"),
+        None => key.to_string(),
+    }
+}
 
-/// Reads one entry; violations are pushed with `prefix` (`""` or `"values[3]."`). Hand-rolled
-/// rather than through `Input` so the batch path does not copy each object (250k values/s).
-pub fn entry(map: &Map<String, Value>, prefix: &str, out: &mut Vec<Violation>) -> Option<Entry> {
+/// Checks one parsed entry; violations are pushed with its path. Hand-rolled over the typed
+/// parse (`parse::RawEntry`) rather than through `Input`, so the batch path copies nothing
+/// per good value but what it stores.
+pub fn check<'a>(
+    raw: RawEntry<'a>,
+    index: Option<usize>,
+    out: &mut Vec<Violation>,
+) -> Option<Entry<'a>> {
     let before = out.len();
     let mut bad = |key: &str, message: &str, code: &str| {
-        out.push(Violation::new(format!("{prefix}{key}"), message, code));
+        out.push(Violation::new(path(index, key), message, code));
     };
-    for key in map.keys() {
-        if !KEYS.contains(&key.as_str()) {
-            bad(key, "This field is not allowed.", "unknown_field");
-        }
+    for key in &raw.unknown {
+        bad(key, "This field is not allowed.", "unknown_field");
     }
-    let quantity = match map.get("quantity") {
-        None | Some(Value::Null) => {
+    let quantity = match &raw.quantity {
+        None | Some(Field::Null) => {
             bad("quantity", "This value should not be blank.", "not_blank");
             None
         }
-        Some(v) => {
-            let text = match v {
-                Value::Number(n) => Some(n.to_string()),
-                Value::String(s) => Some(s.clone()),
-                _ => None,
-            };
-            match text.map(|t| parse_decimal(&t)) {
-                None => {
-                    bad("quantity", "This value should be a number.", "invalid_type");
-                    None
-                }
-                Some(Err(e)) => {
-                    bad("quantity", &e.message(), e.code());
-                    None
-                }
-                Some(Ok(q)) if q.is_sign_negative() && !q.is_zero() => {
-                    bad(
-                        "quantity",
-                        "This value should be greater than or equal to 0.",
-                        "not_in_range",
-                    );
-                    None
-                }
-                Some(Ok(q)) => Some(q),
-            }
+        Some(Field::Other) => {
+            bad("quantity", "This value should be a number.", "invalid_type");
+            None
         }
+        Some(Field::Number(text) | Field::Str(text)) => match parse_decimal(text) {
+            Err(e) => {
+                bad("quantity", &e.message(), e.code());
+                None
+            }
+            Ok(q) if q.is_sign_negative() && !q.is_zero() => {
+                bad(
+                    "quantity",
+                    "This value should be greater than or equal to 0.",
+                    "not_in_range",
+                );
+                None
+            }
+            Ok(q) => Some(q),
+        },
     };
-    let measured_at = match map.get("measuredAt") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => match crate::domain::time::parse(s) {
+    let measured_at = match &raw.measured_at {
+        None | Some(Field::Null) => None,
+        Some(Field::Str(s)) => match crate::domain::time::parse(s) {
             Some(t) => Some(t.timestamp_millis()),
             None => {
                 bad(
@@ -121,13 +124,11 @@ pub fn entry(map: &Map<String, Value>, prefix: &str, out: &mut Vec<Violation>) -
             None
         }
     };
-    let mut text = |key: &str, max: usize| -> Option<String> {
-        match map.get(key) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= max => {
-                Some(s.clone())
-            }
-            Some(Value::String(_)) => {
+    let mut text = |key: &str, field: Option<Field<'a>>, max: usize| -> Option<Cow<'a, str>> {
+        match field {
+            None | Some(Field::Null) => None,
+            Some(Field::Str(s)) if !s.trim().is_empty() && s.chars().count() <= max => Some(s),
+            Some(Field::Str(_)) => {
                 bad(
                     key,
                     &format!("This value should have 1 to {max} characters."),
@@ -141,10 +142,12 @@ pub fn entry(map: &Map<String, Value>, prefix: &str, out: &mut Vec<Violation>) -
             }
         }
     };
-    let event_id = text("id", 255);
-    let item = text("subscriptionItem", 255);
-    let code = text("measurementCode", 255);
-    let subscription = text("subscription", 255);
+    let has_subscription = raw.subscription.is_some();
+    let has_item_or_code = raw.subscription_item.is_some() || raw.measurement_code.is_some();
+    let event_id = text("id", raw.id, 255);
+    let item = text("subscriptionItem", raw.subscription_item, 255);
+    let code = text("measurementCode", raw.measurement_code, 255);
+    let subscription = text("subscription", raw.subscription, 255);
     let target = match (item, code, subscription) {
         (Some(item), code, subscription) => Some(Target::Item {
             item,
@@ -153,7 +156,7 @@ pub fn entry(map: &Map<String, Value>, prefix: &str, out: &mut Vec<Violation>) -
         }),
         (None, Some(code), Some(subscription)) => Some(Target::Code { code, subscription }),
         (None, Some(_), None) => {
-            if !map.contains_key("subscription") {
+            if !has_subscription {
                 bad(
                     "subscription",
                     "A subscription id or number is required with measurementCode.",
@@ -163,7 +166,7 @@ pub fn entry(map: &Map<String, Value>, prefix: &str, out: &mut Vec<Violation>) -
             None
         }
         (None, None, _) => {
-            if !map.contains_key("subscriptionItem") && !map.contains_key("measurementCode") {
+            if !has_item_or_code {
                 bad(
                     "subscriptionItem",
                     "Either subscriptionItem or measurementCode (with subscription) is required.",
@@ -177,6 +180,7 @@ pub fn entry(map: &Map<String, Value>, prefix: &str, out: &mut Vec<Violation>) -
         return None;
     }
     Some(Entry {
+        index,
         quantity: quantity?,
         measured_at,
         event_id,
@@ -188,12 +192,10 @@ pub fn entry(map: &Map<String, Value>, prefix: &str, out: &mut Vec<Violation>) -
 mod tests {
     use super::*;
 
-    fn check(body: &str) -> Result<Entry, Vec<String>> {
-        let Value::Object(map) = serde_json::from_str(body).unwrap() else {
-            panic!("object")
-        };
+    fn check(body: &str) -> Result<Entry<'_>, Vec<String>> {
+        let raw = super::super::parse::body(body.as_bytes()).unwrap().unwrap();
         let mut out = vec![];
-        entry(&map, "values[2].", &mut out)
+        super::check(raw, Some(2), &mut out)
             .ok_or_else(|| out.into_iter().map(|v| v.property_path).collect())
     }
 
