@@ -24,7 +24,7 @@ use std::time::Instant;
 
 /// Everything a request needs, shared by all HTTP threads.
 pub struct App {
-    pub pool: Pool,
+    pub pool: Pool<auth::Cache>,
     pub config: Arc<Config>,
     pub routes: Router,
     pub writer: Writer<Reply>,
@@ -124,12 +124,14 @@ impl App {
         };
 
         if writes {
-            self.writer
-                .write(Box::new(move |conn: &Connection| execute(conn, prepared)))
+            self.writer.write(Box::new(move |conn: &Connection| {
+                execute(conn, prepared, None)
+            }))
         } else {
-            let conn = self.pool.get()?;
-            let tx = Tx::begin(&conn, false)?;
-            let reply = execute(&tx, prepared)?;
+            let mut pooled = self.pool.get()?;
+            let crate::db::Pooled { conn, state } = &mut *pooled;
+            let tx = Tx::begin(conn, false)?;
+            let reply = execute(&tx, prepared, Some(state))?;
             tx.commit()?;
             Ok(reply)
         }
@@ -137,11 +139,18 @@ impl App {
 }
 
 /// Authenticates, authorizes, replays or records the idempotency key, and runs the handler,
-/// all inside the request's transaction (or savepoint) on `conn`.
-fn execute(conn: &Connection, request: Prepared) -> ApiResult<Reply> {
-    let principal = match request.access {
-        Access::Public => Principal::anonymous(),
-        _ => auth::authenticate(conn, request.authorization.as_deref())?,
+/// all inside the request's transaction (or savepoint) on `conn`. `auth_cache` only for a read
+/// connection (see `auth::Cache`).
+fn execute(
+    conn: &Connection,
+    request: Prepared,
+    auth_cache: Option<&mut auth::Cache>,
+) -> ApiResult<Reply> {
+    let header = request.authorization.as_deref();
+    let principal = match (request.access, auth_cache) {
+        (Access::Public, _) => Principal::anonymous(),
+        (_, Some(cache)) => auth::authenticate_cached(conn, header, cache)?,
+        (_, None) => auth::authenticate(conn, header)?,
     };
     principal.authorize(request.access)?;
 

@@ -5,6 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::Access;
 use rusqlite::types::Type;
 use rusqlite::{named_params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -44,17 +45,30 @@ impl Principal {
 
 const UNAUTHORIZED: &str = "A valid bearer token is required.";
 
-/// Resolves `Authorization: Bearer <token>`; every failure is the same 401, so a caller cannot
-/// tell an unknown token from an expired or revoked one.
-pub fn authenticate(conn: &Connection, header: Option<&str>) -> ApiResult<Principal> {
-    let token = header
+/// The token of `Authorization: Bearer <token>`.
+fn bearer(header: Option<&str>) -> ApiResult<&str> {
+    header
         .and_then(|h| {
             h.strip_prefix("Bearer ")
                 .or_else(|| h.strip_prefix("bearer "))
         })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized(UNAUTHORIZED.into()))?;
+        .ok_or_else(|| ApiError::Unauthorized(UNAUTHORIZED.into()))
+}
+
+/// Resolves `Authorization: Bearer <token>`; every failure is the same 401, so a caller cannot
+/// tell an unknown token from an expired or revoked one.
+pub fn authenticate(conn: &Connection, header: Option<&str>) -> ApiResult<Principal> {
+    let token = bearer(header)?;
+    let (principal, expires_at) = lookup(conn, &hash_secret(token))?;
+    check_expiry(expires_at.as_deref())?;
+    Ok(principal)
+}
+
+/// The principal of the stored token with this hash and the token's expiry; 401 when there is
+/// none or its member is deactivated.
+fn lookup(conn: &Connection, hash: &str) -> ApiResult<(Principal, Option<String>)> {
     let row = conn
         .prepare_cached(
             "SELECT t.id, t.tenant_id, t.user_id, t.expires_at, a.id, a.deactivated, r.id,
@@ -64,7 +78,7 @@ pub fn authenticate(conn: &Connection, header: Option<&str>) -> ApiResult<Princi
              JOIN roles r ON r.tenant_id = a.tenant_id AND r.id = a.role_id
              WHERE t.token_hash = :hash",
         )?
-        .query_row(named_params! {":hash": hash_secret(token)}, |r| {
+        .query_row(named_params! {":hash": hash}, |r| {
             let tenant_id: String = r.get(1)?;
             // Borrowed from the row: the text is only compared with the cached copy.
             let stored = r
@@ -88,18 +102,88 @@ pub fn authenticate(conn: &Connection, header: Option<&str>) -> ApiResult<Princi
     else {
         return Err(ApiError::Unauthorized(UNAUTHORIZED.into()));
     };
-    // Stored timestamps share one UTC format, so text comparison is time comparison.
-    let expired = expires_at.is_some_and(|e| e <= crate::domain::time::now());
-    if expired || deactivated {
+    if deactivated {
         return Err(ApiError::Unauthorized(UNAUTHORIZED.into()));
     }
-    Ok(Principal {
+    let principal = Principal {
         tenant_id,
         user_id,
         account_id,
         token_id,
         permissions,
-    })
+    };
+    Ok((principal, expires_at))
+}
+
+fn check_expiry(expires_at: Option<&str>) -> ApiResult<()> {
+    // Stored timestamps share one UTC format, so text comparison is time comparison.
+    if expires_at.is_some_and(|e| e <= crate::domain::time::now().as_str()) {
+        return Err(ApiError::Unauthorized(UNAUTHORIZED.into()));
+    }
+    Ok(())
+}
+
+/// Tokens a connection keeps resolved; a client rarely uses more than a few.
+const CACHED_TOKENS: usize = 16;
+
+/// Principals resolved on one read connection, valid while nothing else wrote to the database.
+///
+/// `PRAGMA data_version`, read inside the request's transaction, changes whenever another
+/// connection has committed since this connection last read it. While it is unchanged, every
+/// row this connection sees is the same as when a principal was cached, so a token, account or
+/// role can only have changed through another connection - and then the version has moved and
+/// the cache is emptied. A revoked token or an edited role thus takes effect on the very next
+/// request, with no list of tables to keep in step. A connection's own commits leave its version
+/// alone, so the cache is also emptied once the connection itself changed rows (`total_changes`);
+/// read connections do not write, and the writer authenticates uncached anyway.
+/// Expiry is still checked on every request, since time passes without a commit.
+#[derive(Default)]
+pub struct Cache {
+    data_version: i64,
+    own_changes: u64,
+    entries: Vec<Cached>,
+}
+
+struct Cached {
+    /// SHA-256 of the token: compared instead of the token, so no secret is compared in a
+    /// way whose timing could be measured.
+    hash: [u8; 32],
+    principal: Principal,
+    expires_at: Option<String>,
+}
+
+/// `authenticate` through the read connection's `cache` (see `Cache`).
+pub fn authenticate_cached(
+    conn: &Connection,
+    header: Option<&str>,
+    cache: &mut Cache,
+) -> ApiResult<Principal> {
+    let token = bearer(header)?;
+    let version: i64 = conn
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |r| r.get(0))?;
+    let own_changes = conn.total_changes();
+    if version != cache.data_version || own_changes != cache.own_changes {
+        cache.entries.clear();
+        cache.data_version = version;
+        cache.own_changes = own_changes;
+    }
+    let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    if let Some(c) = cache.entries.iter().find(|c| c.hash == hash) {
+        check_expiry(c.expires_at.as_deref())?;
+        return Ok(c.principal.clone());
+    }
+    let (principal, expires_at) = lookup(conn, &hex::encode(hash))?;
+    check_expiry(expires_at.as_deref())?;
+    if cache.entries.len() >= CACHED_TOKENS {
+        cache.entries.remove(0);
+    }
+    cache.entries.push(Cached {
+        hash,
+        principal: principal.clone(),
+        expires_at,
+    });
+    Ok(principal)
 }
 
 /// Roles a thread keeps parsed; more are rare (a few roles per tenant), and then it starts over.
@@ -162,5 +246,74 @@ mod tests {
         assert_eq!(&*b, ["customer:read", "customer:write"]);
         assert_eq!(&*permissions("u", "r", "not json"), [] as [&str; 0]);
         assert_eq!(&*permissions("t", "r", r#"["x"]"#), ["x"]);
+    }
+
+    /// Two connections to one file: `a` authenticates through its cache inside read
+    /// transactions, `b` stands for every other writer (the writer thread, the CLI).
+    fn two_connections() -> (tempfile::TempDir, Connection, Connection, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("auth.db");
+        let a = crate::db::open(&path).unwrap();
+        crate::db::migrate(&a).unwrap();
+        let (_, token) = crate::bootstrap::create_tenant(&a, "T", "t@example.com").unwrap();
+        let b = crate::db::open(&path).unwrap();
+        (dir, a, b, format!("Bearer {token}"))
+    }
+
+    fn cached(conn: &Connection, header: &str, cache: &mut Cache) -> ApiResult<Principal> {
+        let tx = crate::db::tx::Tx::begin(conn, false).unwrap();
+        let result = authenticate_cached(&tx, Some(header), cache);
+        tx.commit().unwrap();
+        result
+    }
+
+    #[test]
+    fn cached_principals_follow_every_commit_of_another_connection() {
+        let (_dir, a, b, header) = two_connections();
+        let mut cache = Cache::default();
+        let first = cached(&a, &header, &mut cache).unwrap();
+        assert!(first.has("customer:read"));
+        assert_eq!(cache.entries.len(), 1);
+        let again = cached(&a, &header, &mut cache).unwrap();
+        assert!(Arc::ptr_eq(&first.permissions, &again.permissions));
+
+        // A role edited elsewhere applies to the next request.
+        b.execute("UPDATE roles SET permissions = '[\"invoice:read\"]'", [])
+            .unwrap();
+        let edited = cached(&a, &header, &mut cache).unwrap();
+        assert!(!edited.has("customer:read") && edited.has("invoice:read"));
+
+        // So does a deactivated member, and a revoked token.
+        b.execute("UPDATE accounts SET deactivated = 1", [])
+            .unwrap();
+        assert!(cached(&a, &header, &mut cache).is_err());
+        b.execute("UPDATE accounts SET deactivated = 0", [])
+            .unwrap();
+        assert!(cached(&a, &header, &mut cache).is_ok());
+        b.execute("DELETE FROM api_tokens", []).unwrap();
+        assert!(matches!(
+            cached(&a, &header, &mut cache),
+            Err(ApiError::Unauthorized(_))
+        ));
+    }
+
+    #[test]
+    fn a_connections_own_changes_empty_its_cache() {
+        let (_dir, a, _b, header) = two_connections();
+        let mut cache = Cache::default();
+        cached(&a, &header, &mut cache).unwrap();
+        a.execute("DELETE FROM api_tokens", []).unwrap();
+        assert!(cached(&a, &header, &mut cache).is_err());
+    }
+
+    #[test]
+    fn a_cached_token_still_expires() {
+        let (_dir, a, _b, header) = two_connections();
+        let mut cache = Cache::default();
+        cached(&a, &header, &mut cache).unwrap();
+        cache.entries[0].expires_at = Some("2000-01-01T00:00:00+00:00".into());
+        assert!(cached(&a, &header, &mut cache).is_err());
+        assert!(cached(&a, "Bearer other", &mut cache).is_err());
+        assert!(cached(&a, "Basic x", &mut cache).is_err());
     }
 }

@@ -8,8 +8,50 @@ use std::time::Duration;
 pub mod tx;
 pub mod writer;
 
-pub type Pool = r2d2::Pool<SqliteConnectionManager>;
-pub type PooledConnection = r2d2::PooledConnection<SqliteConnectionManager>;
+/// Read connections, each with state `S` that the pipeline keeps with it (`auth::Cache`).
+pub type Pool<S = ()> = r2d2::Pool<Manager<S>>;
+pub type PooledConnection<S = ()> = r2d2::PooledConnection<Manager<S>>;
+
+/// A pooled connection and the state kept with it for as long as the connection lives; state
+/// that is only valid for one connection (such as what it last saw of the file) belongs here
+/// rather than in a thread or a global.
+pub struct Pooled<S> {
+    pub conn: Connection,
+    pub state: S,
+}
+
+impl<S> std::ops::Deref for Pooled<S> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Opens connections like `SqliteConnectionManager`, each with a fresh `S`.
+pub struct Manager<S> {
+    sqlite: SqliteConnectionManager,
+    state: std::marker::PhantomData<fn() -> S>,
+}
+
+impl<S: Default + Send + 'static> r2d2::ManageConnection for Manager<S> {
+    type Connection = Pooled<S>;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> Result<Pooled<S>, rusqlite::Error> {
+        Ok(Pooled {
+            conn: self.sqlite.connect()?,
+            state: S::default(),
+        })
+    }
+
+    fn is_valid(&self, c: &mut Pooled<S>) -> Result<(), rusqlite::Error> {
+        self.sqlite.is_valid(&mut c.conn)
+    }
+
+    fn has_broken(&self, c: &mut Pooled<S>) -> bool {
+        self.sqlite.has_broken(&mut c.conn)
+    }
+}
 
 /// The canonical schema; `PRAGMA user_version` records which version a file carries.
 pub const SCHEMA: &str = include_str!("../../schema.sql");
@@ -33,14 +75,18 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Opens (creating if needed) the database file, applies the schema and returns a pool.
-pub fn open_pool(path: &Path, size: u32) -> Result<Pool, String> {
+pub fn open_pool<S: Default + Send + 'static>(path: &Path, size: u32) -> Result<Pool<S>, String> {
     {
         let conn = open(path)?;
         migrate(&conn)?;
     }
-    let manager = SqliteConnectionManager::file(path)
+    let sqlite = SqliteConnectionManager::file(path)
         .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .with_init(|c| configure(c));
+    let manager = Manager {
+        sqlite,
+        state: std::marker::PhantomData,
+    };
     r2d2::Pool::builder()
         .max_size(size)
         // A SQLite connection does not go stale; checking each one out with a query costs a

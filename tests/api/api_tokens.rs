@@ -38,6 +38,27 @@ fn create_list_and_delete() {
     assert_problem(&s.delete("/user/api-tokens/not-a-uuid"), 404);
 }
 
+/// Read connections cache resolved tokens (`auth::Cache`): after many reads have warmed every
+/// connection, a revoked token must still fail on each of them at once.
+#[test]
+fn revocation_applies_to_every_connection_at_once() {
+    let s = Server::start();
+    let r = s.post(
+        "/user/api-tokens",
+        &json!({"description": "warm", "expiresAt": "2099-01-01T00:00:00Z"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = r.body["token"].as_str().unwrap().to_string();
+    for _ in 0..40 {
+        assert_eq!(s.get_as(&secret, "/user/api-tokens").status, 200);
+    }
+    let id = r.body["id"].as_str().unwrap();
+    assert_eq!(s.delete(&format!("/user/api-tokens/{id}")).status, 204);
+    for _ in 0..40 {
+        assert_problem(&s.get_as(&secret, "/user/api-tokens"), 401);
+    }
+}
+
 #[test]
 fn pagination_bounds_and_pages() {
     let s = Server::start();
