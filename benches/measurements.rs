@@ -21,7 +21,7 @@ use kontor::app::{self, App};
 use kontor::config::Config;
 use kontor::db::tx::{Savepoint, Tx};
 use kontor::error::ApiError;
-use kontor::resources::subscription_measurements::{ingest, ingest_batch};
+use kontor::resources::subscription_measurements::{ingest, ingest_batch, parse, parse_batch};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rusqlite::{params, Connection};
@@ -357,6 +357,15 @@ fn main() {
         let (bodies, rows) = workload(&items, batches, scattered);
         let mb = bodies.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
         println!("{scenario}: {mb:.1} MB of JSON");
+        // What the database is not involved in: parse and check every body.
+        let t = Instant::now();
+        for body in &bodies {
+            let raw = parse::body(body).unwrap().unwrap();
+            let (entries, violations) = parse_batch(raw).unwrap();
+            assert_eq!((entries.len(), violations.len()), (PER_BATCH, 0));
+        }
+        let parse = (batches * PER_BATCH) as f64 / t.elapsed().as_secs_f64();
+        println!("  parse and checks alone (no database):       {parse:>9.0} values/s");
         let (raw, expected) = baseline(dir.path(), &format!("{scenario}-raw.db"), &rows);
         println!("  baseline raw INSERT, one transaction:        {raw:>9.0} values/s");
         let (one_tx, stored) = batch_path(dir.path(), &format!("{scenario}-1.db"), &bodies, false);

@@ -9,8 +9,9 @@
 //!   page per row (values arrive interleaved across items and out of order);
 //! - a bound value stays bound across executions, so a row binds only what differs from the
 //!   previous one: the request's shared values once, item and measurement once per run of rows;
-//! - ids are UUID v7 from the thread's user-space CSPRNG (`Uuid::now_v7` asks the kernel for
-//!   random bytes on every call), encoded on the stack; quantities are formatted on the stack;
+//! - ids are UUID v7, ascending within the request, seeded once from the thread's user-space
+//!   CSPRNG (`Uuid::now_v7` asks the kernel for random bytes on every call) and encoded on the
+//!   stack; quantities are formatted on the stack;
 //! - the batch path gives its connection a larger page cache (`raise_page_cache`).
 
 use super::model::{path, Entry, Target};
@@ -260,6 +261,41 @@ impl Write for StackText {
     }
 }
 
+/// UUID v7 ids for the rows of one request, ascending: the request's millisecond, then a
+/// random 62-bit value (RFC 9562 §6.2, method 1: the random part is a counter seeded at
+/// random, here once per request from the thread's user-space CSPRNG). Ascending ids append
+/// to the primary key index; ids random within the millisecond would land all over the
+/// request's stretch of it and split its pages. Ids stay unique across requests: two requests
+/// in the same millisecond would need random seeds less than their row counts apart.
+struct Ids {
+    millis: u64,
+    /// `rand_a` (12 bits) and the counter in `rand_b` (62 bits).
+    rand_a: [u8; 2],
+    counter: u64,
+}
+
+impl Ids {
+    fn new(now_ms: i64) -> Ids {
+        let mut rng = rand::rng();
+        let mut rand_a = [0u8; 2];
+        rng.fill_bytes(&mut rand_a);
+        Ids {
+            millis: u64::try_from(now_ms).unwrap_or_default(),
+            rand_a,
+            // Top bit clear: 2^61 increments before the 62 bits could carry over.
+            counter: rng.next_u64() >> 3,
+        }
+    }
+
+    fn next(&mut self) -> uuid::Uuid {
+        self.counter += 1;
+        let mut bytes = [0u8; 10];
+        bytes[..2].copy_from_slice(&self.rand_a);
+        bytes[2..].copy_from_slice(&self.counter.to_be_bytes());
+        uuid::Builder::from_unix_timestamp_millis(self.millis, &bytes).into_uuid()
+    }
+}
+
 /// One row to insert: entry `n` of the request stored for `item`.
 struct Row<'i> {
     item: &'i ItemInfo,
@@ -311,8 +347,7 @@ pub fn ingest(
     insert.raw_bind_parameter(2, tenant)?;
     insert.raw_bind_parameter(8, batch_id)?;
     insert.raw_bind_parameter(9, created_at.as_str())?;
-    let millis = u64::try_from(now_ms).unwrap_or_default();
-    let mut rng = rand::rng();
+    let mut ids = Ids::new(now_ms);
     let mut id_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
     let mut previous: Option<&ItemInfo> = None;
     for row in &rows {
@@ -322,10 +357,7 @@ pub fn ingest(
             insert.raw_bind_parameter(4, row.item.measurement_id.as_str())?;
             previous = Some(row.item);
         }
-        let mut random = [0u8; 10];
-        rng.fill_bytes(&mut random);
-        let id = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
-        insert.raw_bind_parameter(1, &*id.hyphenated().encode_lower(&mut id_buf))?;
+        insert.raw_bind_parameter(1, &*ids.next().hyphenated().encode_lower(&mut id_buf))?;
         let mut quantity = StackText::new();
         write!(quantity, "{}", entry.quantity)
             .map_err(|_| ApiError::Internal("quantity text too long".into()))?;
@@ -393,6 +425,20 @@ mod tests {
             let mut text = StackText::new();
             write!(text, "{d}").unwrap();
             assert_eq!(text.as_str(), d.to_string());
+        }
+    }
+
+    #[test]
+    fn ids_ascend_within_a_request() {
+        let mut ids = Ids::new(1_772_323_200_000);
+        let mut previous = ids.next();
+        assert_eq!(previous.get_version_num(), 7);
+        assert_eq!(previous.get_timestamp().unwrap().to_unix().0, 1_772_323_200);
+        for _ in 0..2000 {
+            let id = ids.next();
+            assert!(id.hyphenated().to_string() > previous.hyphenated().to_string());
+            assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+            previous = id;
         }
     }
 
