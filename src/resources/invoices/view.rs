@@ -2,6 +2,7 @@
 //! taken at finalization afterwards), the invoice address, Money totals at the currency's
 //! minor digits, the tax breakdown per rate, and (in the detail view) the position tree.
 
+use super::facts::Facts;
 use super::finalize::Sealed;
 use super::model::InvoiceRow;
 use super::{party, store};
@@ -160,6 +161,8 @@ pub struct Viewer<'a> {
     tenant: &'a str,
     locale: Locale,
     customers: HashMap<String, Customer>,
+    /// A draft's invoice address known beforehand: (invoice id, address).
+    address: Option<(String, Option<Value>)>,
 }
 
 impl<'a> Viewer<'a> {
@@ -169,6 +172,7 @@ impl<'a> Viewer<'a> {
             tenant,
             locale,
             customers: HashMap::new(),
+            address: None,
         }
     }
 
@@ -185,7 +189,10 @@ impl<'a> Viewer<'a> {
     /// The read shape of `inv`; `detail` adds the positions.
     pub fn view(&mut self, inv: &InvoiceRow, detail: bool) -> ApiResult<InvoiceView> {
         let (conn, tenant) = (self.conn, self.tenant);
-        let address = party::effective_address(conn, tenant, inv)?;
+        let address = match &self.address {
+            Some((id, known)) if *id == inv.id => known.clone(),
+            _ => party::effective_address(conn, tenant, inv)?,
+        };
         let (customer, vat_id) = match (&inv.customer_snapshot, inv.is_draft()) {
             (Some(snapshot), false) => (
                 snapshot.clone(),
@@ -290,17 +297,28 @@ fn referenced(conn: &Connection, tenant: &str, id: Option<&str>) -> ApiResult<Op
 /// The detail read shape of one invoice, in the tenant's locale: what handlers answer and what
 /// outbox events carry.
 pub fn read(conn: &Connection, tenant: &str, id: &str) -> ApiResult<InvoiceView> {
+    let inv = store::get(conn, tenant, id)?;
     let locale = crate::resources::units::store::locale(conn, tenant, None)?;
-    read_in(conn, tenant, id, locale)
+    Viewer::new(conn, tenant, locale).view(&inv, true)
 }
 
-/// `read` in a locale the caller already has (a billing run reads it once).
-pub fn read_in(
+/// `read` in a locale the caller already has, taking a draft's customer and invoice address
+/// from `facts` (a billing run computes, seals and shows each invoice with one read of them).
+pub fn read_with(
     conn: &Connection,
     tenant: &str,
     id: &str,
     locale: Locale,
+    facts: &mut Facts,
 ) -> ApiResult<InvoiceView> {
     let inv = store::get(conn, tenant, id)?;
-    Viewer::new(conn, tenant, locale).view(&inv, true)
+    let mut viewer = Viewer::new(conn, tenant, locale);
+    if inv.is_draft() {
+        let (customer, address) = facts.party(conn, tenant, &inv)?;
+        viewer
+            .customers
+            .insert(customer.id.clone(), customer.clone());
+        viewer.address = Some((inv.id.clone(), address.cloned()));
+    }
+    viewer.view(&inv, true)
 }
