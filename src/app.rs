@@ -125,13 +125,13 @@ impl App {
 
         if writes {
             self.writer.write(Box::new(move |conn: &Connection| {
-                execute(conn, prepared, None)
+                execute(conn, &prepared, None)
             }))
         } else {
             let mut pooled = self.pool.get()?;
             let crate::db::Pooled { conn, state } = &mut *pooled;
             let tx = Tx::begin(conn, false)?;
-            let reply = execute(&tx, prepared, Some(state))?;
+            let reply = execute(&tx, &prepared, Some(state))?;
             tx.commit()?;
             Ok(reply)
         }
@@ -139,11 +139,11 @@ impl App {
 }
 
 /// Authenticates, authorizes, replays or records the idempotency key, and runs the handler,
-/// all inside the request's transaction (or savepoint) on `conn`. `auth_cache` only for a read
-/// connection (see `auth::Cache`).
+/// all inside the request's transaction on `conn`. `auth_cache` only for a read connection (see
+/// `auth::Cache`). Takes the request by reference: the writer may run it twice.
 fn execute(
     conn: &Connection,
-    request: Prepared,
+    request: &Prepared,
     auth_cache: Option<&mut auth::Cache>,
 ) -> ApiResult<Reply> {
     let header = request.authorization.as_deref();
@@ -162,11 +162,11 @@ fn execute(
     let ctx = Ctx {
         principal: &principal,
         tx: conn,
-        params: request.params,
-        query: request.query,
+        params: request.params.clone(),
+        query: request.query.clone(),
         body: &request.body,
-        content_type: request.content_type,
-        base_url: request.base_url,
+        content_type: request.content_type.clone(),
+        base_url: request.base_url.clone(),
         config: &request.config,
     };
     let reply = (request.handler)(&ctx)?;

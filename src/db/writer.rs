@@ -3,11 +3,13 @@
 //!
 //! SQLite admits one writer at a time, and the commit (writing the touched pages to the WAL) is
 //! most of a small write's cost. Request threads hand their write to this thread and wait; it
-//! takes every write that queued up meanwhile, runs each inside its own SAVEPOINT of one
-//! `BEGIN IMMEDIATE` transaction, and commits once. Each request stays atomic (a failed or
-//! panicking request is rolled back to its savepoint and leaves nothing behind), no reply leaves
-//! before the commit that made it durable, and pages shared by the group (index tails, counters)
-//! are written once instead of once per request. Under light load a group is one request.
+//! takes every write that queued up meanwhile, runs them in one `BEGIN IMMEDIATE` transaction,
+//! and commits once. Each request stays atomic: the group first runs without savepoints, and if
+//! a request fails after it changed rows, the whole group is rolled back and runs again with a
+//! SAVEPOINT per request, so the failed request (or a panicking one) is rolled back alone and
+//! leaves nothing behind (see `optimistic`). No reply leaves before the commit that made it
+//! durable, and pages shared by the group (index tails, counters) are written once instead of
+//! once per request. Under light load a group is one request.
 //!
 //! Checkpoints copy WAL pages back into the database file. A checkpointer thread with its own
 //! connection does most of that on the other core, without blocking the writer. But the WAL only
@@ -27,8 +29,9 @@ use std::path::Path;
 use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::time::Duration;
 
-/// A unit of work that writes through the given connection.
-pub type Job<T> = Box<dyn FnOnce(&Connection) -> ApiResult<T> + Send>;
+/// A unit of work that writes through the given connection. It may run twice (see
+/// `optimistic`); only the effects of its last run on the connection are kept.
+pub type Job<T> = Box<dyn FnMut(&Connection) -> ApiResult<T> + Send>;
 
 type Queued<T> = (Job<T>, SyncSender<ApiResult<T>>);
 
@@ -115,49 +118,109 @@ fn checkpoint_loop(conn: Connection, hang_up: Receiver<()>) {
     }
 }
 
-fn commit_group<T>(conn: &Connection, group: Vec<Queued<T>>) {
+fn commit_group<T>(conn: &Connection, mut group: Vec<Queued<T>>) {
+    match optimistic(conn, &mut group) {
+        Some(results) => answer(group, results),
+        None => {
+            let results = with_savepoints(conn, &mut group);
+            answer(group, results);
+        }
+    }
+}
+
+/// Sends each request its result.
+fn answer<T>(group: Vec<Queued<T>>, results: Vec<ApiResult<T>>) {
+    for ((_, reply), result) in group.into_iter().zip(results) {
+        let _ = reply.send(result);
+    }
+}
+
+fn run_job<T>(job: &mut Job<T>, conn: &Connection) -> ApiResult<T> {
+    catch_unwind(AssertUnwindSafe(|| job(conn)))
+        .unwrap_or_else(|_| Err(ApiError::Internal("handler panicked".into())))
+}
+
+/// Runs the group without savepoints and commits it: the results, or `None` when a request
+/// failed after it had changed rows (or SQLite gave up the transaction), in which case nothing
+/// of the group is kept and it must run again with savepoints.
+///
+/// A savepoint per request made SQLite copy every page a request touched into the savepoint's
+/// journal before changing it, and the requests of a group touch the same pages (table and
+/// index tails, counters): that copying was the largest cost of a create after the commit
+/// itself. Requests almost never fail after writing (validation comes first), and one that
+/// fails before changing a row (`total_changes` unchanged) leaves nothing to undo.
+fn optimistic<T>(conn: &Connection, group: &mut [Queued<T>]) -> Option<Vec<ApiResult<T>>> {
     let tx = match Tx::begin(conn, true) {
         Ok(tx) => tx,
         Err(e) => {
             let detail = format!("cannot begin the write transaction: {e}");
-            for (_, reply) in group {
-                let _ = reply.send(Err(ApiError::Internal(detail.clone())));
-            }
-            return;
+            return Some(
+                group
+                    .iter()
+                    .map(|_| Err(ApiError::Internal(detail.clone())))
+                    .collect(),
+            );
+        }
+    };
+    let mut results = Vec::with_capacity(group.len());
+    for (job, _) in group.iter_mut() {
+        let before = tx.total_changes();
+        let result = run_job(job, &tx);
+        if result.is_err() && (tx.total_changes() != before || tx.is_autocommit()) {
+            return None; // `tx` rolls back as it drops
+        }
+        if tx.is_autocommit() {
+            return None;
+        }
+        results.push(result);
+    }
+    if tx.commit().is_err() {
+        return Some(group.iter().map(|_| Err(lost())).collect());
+    }
+    Some(results)
+}
+
+/// Runs each request of the group in its own savepoint of one transaction, so a failing request
+/// is rolled back alone, and commits once.
+fn with_savepoints<T>(conn: &Connection, group: &mut [Queued<T>]) -> Vec<ApiResult<T>> {
+    let tx = match Tx::begin(conn, true) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let detail = format!("cannot begin the write transaction: {e}");
+            return group
+                .iter()
+                .map(|_| Err(ApiError::Internal(detail.clone())))
+                .collect();
         }
     };
     let mut results = Vec::with_capacity(group.len());
     let mut broken = false;
-    for (job, reply) in group {
+    for (job, _) in group.iter_mut() {
         // A statement error can make SQLite roll back the whole transaction; then nothing of
         // this group may run or be answered as done.
         if broken || tx.is_autocommit() {
             broken = true;
-            results.push((Err(lost()), reply));
+            results.push(Err(lost()));
             continue;
         }
         let result = match Savepoint::begin(&tx) {
-            Ok(sp) => {
-                let outcome = catch_unwind(AssertUnwindSafe(|| job(&sp)))
-                    .unwrap_or_else(|_| Err(ApiError::Internal("handler panicked".into())));
-                match outcome {
-                    Ok(value) => sp.commit().map(|_| value).map_err(ApiError::from),
-                    // Dropping the savepoint rolls this request back, and only this request.
-                    Err(e) => Err(e),
-                }
-            }
+            Ok(sp) => match run_job(job, &sp) {
+                Ok(value) => sp.commit().map(|_| value).map_err(ApiError::from),
+                // Dropping the savepoint rolls this request back, and only this request.
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e.into()),
         };
-        results.push((result, reply));
+        results.push(result);
     }
     let committed = !broken && !tx.is_autocommit() && tx.commit().is_ok();
-    for (result, reply) in results {
-        let answer = match result {
+    results
+        .into_iter()
+        .map(|result| match result {
             Ok(_) if !committed => Err(lost()),
             other => other,
-        };
-        let _ = reply.send(answer);
-    }
+        })
+        .collect()
 }
 
 fn lost() -> ApiError {
@@ -209,5 +272,70 @@ mod tests {
         assert_eq!(count(&dir), 29);
         assert!(matches!(results[1], Err(ApiError::Internal(_))));
         assert!(matches!(results[0], Err(ApiError::Conflict(_))));
+    }
+
+    /// Runs `jobs` as one group on a fresh table; their results, how often each ran, and the
+    /// rows kept.
+    fn group(jobs: Vec<(i64, Option<ApiError>, bool)>) -> (Vec<ApiResult<i64>>, Vec<usize>, i64) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")
+            .unwrap();
+        let runs: std::sync::Arc<Vec<AtomicUsize>> =
+            std::sync::Arc::new(jobs.iter().map(|_| AtomicUsize::new(0)).collect());
+        let mut answers = Vec::new();
+        let queued: Vec<Queued<i64>> = jobs
+            .into_iter()
+            .enumerate()
+            .map(|(n, (v, error, write_first))| {
+                let (reply, answer) = sync_channel(1);
+                answers.push(answer);
+                let runs = runs.clone();
+                let job: Job<i64> = Box::new(move |c: &Connection| {
+                    runs[n].fetch_add(1, Ordering::SeqCst);
+                    if write_first || error.is_none() {
+                        c.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                    }
+                    match &error {
+                        Some(e) => Err(ApiError::Conflict(format!("{e:?}"))),
+                        None => Ok(v),
+                    }
+                });
+                (job, reply)
+            })
+            .collect();
+        commit_group(&conn, queued);
+        let results = answers.into_iter().map(|a| a.recv().unwrap()).collect();
+        let runs = runs.iter().map(|r| r.load(Ordering::SeqCst)).collect();
+        let rows = conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        (results, runs, rows)
+    }
+
+    #[test]
+    fn a_request_failing_before_it_writes_keeps_the_group_on_the_fast_path() {
+        let no = || Some(ApiError::Conflict("no".into()));
+        let (results, runs, rows) =
+            group(vec![(1, None, false), (2, no(), false), (3, None, false)]);
+        assert_eq!(runs, [1, 1, 1]);
+        assert_eq!(rows, 2);
+        assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
+    }
+
+    #[test]
+    fn a_request_failing_after_it_wrote_reruns_the_group_with_savepoints() {
+        let no = || Some(ApiError::Conflict("no".into()));
+        let (results, runs, rows) =
+            group(vec![(1, None, false), (2, no(), true), (3, None, false)]);
+        // First pass stopped at the failure; the second ran all three.
+        assert_eq!(runs, [2, 2, 1]);
+        assert_eq!(
+            rows, 2,
+            "the failed request's row is gone, the others' are kept once"
+        );
+        assert_eq!(results[0].as_ref().ok(), Some(&1));
+        assert!(matches!(results[1], Err(ApiError::Conflict(_))));
+        assert_eq!(results[2].as_ref().ok(), Some(&3));
     }
 }
