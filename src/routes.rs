@@ -85,15 +85,21 @@ fn params(pattern: &'static str, path: &str) -> Params {
         .collect()
 }
 
-/// The route table indexed by first path segment, so a request compares its path only with the
-/// routes of its resource (a handful) instead of all of them: matching every pattern was the
-/// most expensive step of routing a request.
+/// The route table indexed by first path segment and number of segments (a pattern only ever
+/// matches paths with as many segments as it has), so a request compares its path only with a
+/// few patterns instead of all of them: matching every pattern was the most expensive step of
+/// routing a request.
 pub struct Router {
     routes: Vec<Route>,
-    /// Indexes into `routes` by literal first segment, sorted by segment for a binary search.
-    by_first: Vec<(&'static str, Vec<usize>)>,
+    /// Indexes into `routes` by literal first segment and segment count, sorted for a binary
+    /// search.
+    by_first: Vec<((&'static str, usize), Vec<usize>)>,
     /// Routes whose first segment is a parameter; checked for every path.
     any_first: Vec<usize>,
+}
+
+fn segments(path: &str) -> usize {
+    path.bytes().filter(|&b| b == b'/').count()
 }
 
 fn first_segment(path: &str) -> &str {
@@ -106,7 +112,7 @@ fn first_segment(path: &str) -> &str {
 
 impl Router {
     pub fn new(routes: Vec<Route>) -> Router {
-        let mut by_first: Vec<(&'static str, Vec<usize>)> = Vec::new();
+        let mut by_first: Vec<((&'static str, usize), Vec<usize>)> = Vec::new();
         let mut any_first = Vec::new();
         for (i, route) in routes.iter().enumerate() {
             let first = first_segment(route.path);
@@ -114,9 +120,10 @@ impl Router {
                 any_first.push(i);
                 continue;
             }
-            match by_first.binary_search_by(|(s, _)| (*s).cmp(first)) {
+            let key = (first, segments(route.path));
+            match by_first.binary_search_by(|(k, _)| k.cmp(&key)) {
                 Ok(at) => by_first[at].1.push(i),
-                Err(at) => by_first.insert(at, (first, vec![i])),
+                Err(at) => by_first.insert(at, (key, vec![i])),
             }
         }
         Router {
@@ -139,8 +146,8 @@ impl Router {
         } else {
             path
         };
-        let first = first_segment(path);
-        let indexed = match self.by_first.binary_search_by(|(s, _)| (*s).cmp(first)) {
+        let key = (first_segment(path), segments(path));
+        let indexed = match self.by_first.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(at) => self.by_first[at].1.as_slice(),
             Err(_) => &[],
         };
