@@ -94,6 +94,11 @@ fn a_coupon_moves_to_the_new_plan_with_its_periods_left() {
         item(&s, id(&new))["appliedDiscounts"][0]["remainingPeriods"],
         0
     );
+    // Invoices with discount lines, finalized by runs and by the change, are sent as read.
+    assert_eq!(
+        crate::billing_runs::assert_finalized_events_match_reads(&s),
+        5
+    );
 }
 
 #[test]
