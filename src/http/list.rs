@@ -180,7 +180,10 @@ impl Filter {
     }
 }
 
-/// `ORDER BY` from `order[field]` pairs mapped to columns, falling back to `default`.
+/// `ORDER BY` from `order[field]` pairs mapped to columns, falling back to `default` (the
+/// creation order, e.g. `created_at, id`). Ties among the requested fields follow the creation
+/// order in the direction of the last requested field: time stamps have whole seconds, so
+/// `order[createdAt]=desc` must break ties by id descending to list the newest first.
 /// The column names come from the caller's fixed table, never from the query string.
 pub fn order_by(q: &Query, columns: &[(&str, &str)], default: &str) -> ApiResult<String> {
     let fields: Vec<&str> = columns.iter().map(|(f, _)| *f).collect();
@@ -194,13 +197,36 @@ pub fn order_by(q: &Query, columns: &[(&str, &str)], default: &str) -> ApiResult
                 .map(|(_, col)| format!("{col} {}", if *asc { "ASC" } else { "DESC" }))
         })
         .collect();
-    parts.push(default.to_string());
+    let descending = order.last().is_some_and(|(_, asc)| !*asc);
+    if descending {
+        for term in default.split(',') {
+            let column = term.split_whitespace().next().unwrap_or_default();
+            parts.push(format!("{column} DESC"));
+        }
+    } else {
+        parts.push(default.to_string());
+    }
     Ok(format!("ORDER BY {}", parts.join(", ")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ties_follow_the_direction_of_the_last_requested_field() {
+        let cols = [("createdAt", "t.created_at"), ("name", "t.name")];
+        let order = |q: &str| order_by(&Query::parse(q), &cols, "t.created_at ASC, t.id").unwrap();
+        assert_eq!(order(""), "ORDER BY t.created_at ASC, t.id");
+        assert_eq!(
+            order("order[createdAt]=desc"),
+            "ORDER BY t.created_at DESC, t.created_at DESC, t.id DESC"
+        );
+        assert_eq!(
+            order("order[name]=asc"),
+            "ORDER BY t.name ASC, t.created_at ASC, t.id"
+        );
+    }
 
     #[test]
     fn page_bounds() {
