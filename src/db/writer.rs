@@ -27,7 +27,7 @@ use rusqlite::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A unit of work that writes through the given connection. It may run twice (see
 /// `optimistic`); only the effects of its last run on the connection are kept.
@@ -40,6 +40,9 @@ const MAX_GROUP: usize = 128;
 
 /// WAL size (pages) past which the writer checkpoints after its commit, so the WAL restarts.
 const WAL_RESTART_FRAMES: u32 = 1000;
+
+/// Longest a group waits for the requests of the last group to come back (see `run`).
+const LINGER: Duration = Duration::from_micros(300);
 
 /// How often the checkpointer copies committed WAL pages into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
@@ -87,16 +90,39 @@ impl<T: Send + 'static> Writer<T> {
 }
 
 fn run<T>(conn: Connection, queue: Receiver<Queued<T>>) {
+    let mut last = 1;
     // Ends when every `Writer` handle (and so the App) is gone.
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match queue.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+        drain(&queue, &mut group);
+        // Under concurrent writes, the requests answered by the last commit come back moments
+        // later: waiting up to `LINGER` for as many as the last group keeps groups (and so the
+        // commits they share) large instead of splitting them as they trickle in. A single
+        // client (a last group of one) never waits.
+        if last > 1 {
+            let deadline = Instant::now() + LINGER;
+            while group.len() < last.min(MAX_GROUP) {
+                match queue.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Ok(job) => {
+                        group.push(job);
+                        drain(&queue, &mut group);
+                    }
+                    Err(_) => break,
+                }
             }
         }
+        last = group.len();
         commit_group(&conn, group);
+    }
+}
+
+/// Adds what is queued already, up to `MAX_GROUP`.
+fn drain<T>(queue: &Receiver<Queued<T>>, group: &mut Vec<Queued<T>>) {
+    while group.len() < MAX_GROUP {
+        match queue.try_recv() {
+            Ok(job) => group.push(job),
+            Err(_) => break,
+        }
     }
 }
 
