@@ -55,8 +55,11 @@ impl<T: Send + 'static> Writer<T> {
     /// Opens the write connection on `path` and starts the writer thread.
     pub fn start(path: &Path) -> Result<Writer<T>, String> {
         let conn = super::open(path)?;
+        // Every write lands on this one connection: a 64 MiB page cache (default 2 MiB) keeps
+        // the index pages that creates revisit instead of reading them back from the file
+        // (writes-only benchmark: about 120 instead of 143 us of server CPU per create).
         conn.execute_batch(&format!(
-            "PRAGMA wal_autocheckpoint = {WAL_RESTART_FRAMES};"
+            "PRAGMA wal_autocheckpoint = {WAL_RESTART_FRAMES}; PRAGMA cache_size = -65536;"
         ))
         .map_err(|e| format!("cannot configure the writer: {e}"))?;
         let checkpoints = super::open(path)?;
