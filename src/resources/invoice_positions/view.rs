@@ -121,6 +121,15 @@ impl PositionView {
     }
 }
 
+/// What positions embed (units in one locale, tax groups, product names), each read once: for
+/// one response, or kept by a billing run for all the invoices it shows (`Facts`).
+#[derive(Default)]
+pub struct EmbedCache {
+    units: HashMap<String, Unit>,
+    groups: HashMap<String, tax_groups::model::TaxGroup>,
+    products: HashMap<String, String>,
+}
+
 /// Lookups shared by all positions of one response.
 pub struct Embeds<'a> {
     conn: &'a Connection,
@@ -133,13 +142,32 @@ pub struct Embeds<'a> {
 
 impl<'a> Embeds<'a> {
     pub fn new(conn: &'a Connection, tenant: &'a str, locale: Locale) -> Embeds<'a> {
+        Embeds::with_cache(conn, tenant, locale, EmbedCache::default())
+    }
+
+    /// Starts from what `cache` read before (units must be in `locale`).
+    pub fn with_cache(
+        conn: &'a Connection,
+        tenant: &'a str,
+        locale: Locale,
+        cache: EmbedCache,
+    ) -> Embeds<'a> {
         Embeds {
             conn,
             tenant,
             locale,
-            units: HashMap::new(),
-            groups: HashMap::new(),
-            products: HashMap::new(),
+            units: cache.units,
+            groups: cache.groups,
+            products: cache.products,
+        }
+    }
+
+    /// What this read, to start the next `Embeds` from.
+    pub fn into_cache(self) -> EmbedCache {
+        EmbedCache {
+            units: self.units,
+            groups: self.groups,
+            products: self.products,
         }
     }
 

@@ -11,6 +11,7 @@ use crate::domain::settings;
 use crate::domain::tax::{load_group, TaxGroup};
 use crate::error::{ApiError, ApiResult};
 use crate::resources::customers::{self, model::Customer};
+use crate::resources::invoice_positions::view::EmbedCache;
 use crate::resources::tenants;
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -25,6 +26,8 @@ pub struct Facts {
     groups: HashMap<String, TaxGroup>,
     /// The draft whose party was read last: its id, customer and invoice address.
     party: Option<(String, Customer, Option<Value>)>,
+    /// What shown positions embed (`view::read_with`; one locale per `Facts`).
+    pub embeds: EmbedCache,
 }
 
 impl Facts {

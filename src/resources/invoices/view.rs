@@ -12,7 +12,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::resources::customers;
 use crate::resources::customers::model::Customer;
 use crate::resources::invoice_positions::store as positions;
-use crate::resources::invoice_positions::view::{creditable_invoice, Embeds, PositionView, Ref};
+use crate::resources::invoice_positions::view::{
+    creditable_invoice, EmbedCache, Embeds, PositionView, Ref,
+};
 use crate::resources::units::model::Locale;
 use rusqlite::{named_params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
@@ -163,6 +165,8 @@ pub struct Viewer<'a> {
     customers: HashMap<String, Customer>,
     /// A draft's invoice address known beforehand: (invoice id, address).
     address: Option<(String, Option<Value>)>,
+    /// Units, tax groups and product names the positions embed.
+    embeds: EmbedCache,
 }
 
 impl<'a> Viewer<'a> {
@@ -173,6 +177,7 @@ impl<'a> Viewer<'a> {
             locale,
             customers: HashMap::new(),
             address: None,
+            embeds: EmbedCache::default(),
         }
     }
 
@@ -230,8 +235,11 @@ impl<'a> Viewer<'a> {
         });
         let positions = if detail {
             let rows = positions::for_invoice(conn, &inv.id)?;
-            let mut embeds = Embeds::new(conn, tenant, self.locale.clone());
-            Some(embeds.tree(inv, &rows)?)
+            let cache = std::mem::take(&mut self.embeds);
+            let mut embeds = Embeds::with_cache(conn, tenant, self.locale.clone(), cache);
+            let tree = embeds.tree(inv, &rows);
+            self.embeds = embeds.into_cache();
+            Some(tree?)
         } else {
             None
         };
@@ -320,5 +328,8 @@ pub fn read_with(
             .insert(customer.id.clone(), customer.clone());
         viewer.address = Some((inv.id.clone(), address.cloned()));
     }
-    viewer.view(&inv, true)
+    viewer.embeds = std::mem::take(&mut facts.embeds);
+    let view = viewer.view(&inv, true);
+    facts.embeds = viewer.embeds;
+    view
 }
