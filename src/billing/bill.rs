@@ -14,8 +14,9 @@ use crate::resources::invoice_positions::model::PositionData;
 use crate::resources::invoice_positions::store as positions;
 use crate::resources::invoices::finalize::{self, Settlement};
 use crate::resources::invoices::input::InvoiceWrite;
-use crate::resources::invoices::model::{STATUS_DRAFT, TYPE_INVOICE};
+use crate::resources::invoices::model::{InvoiceRow, STATUS_DRAFT, TYPE_INVOICE};
 use crate::resources::invoices::totals::{self, TaxSource};
+use crate::resources::invoices::view::InvoiceView;
 use crate::resources::invoices::{history, store, view};
 use chrono::NaiveDate;
 use rusqlite::{named_params, Connection};
@@ -166,8 +167,6 @@ fn invoice(
         "created",
         &json!({"billingRun": run_id, "billingDate": date.to_string()}),
     )?;
-    let created = view::read_with(conn, tenant, &id, run.locale.clone(), &mut run.facts)?;
-    outbox::record(conn, tenant, "invoice.created", &id, &created)?;
     let manual = settings::customer_effective(conn, tenant, customer, "billing", "manualApproval")?
         .0
         .as_bool()
@@ -177,24 +176,14 @@ fn invoice(
     let keep = totals.gross != 0 || run.zero_invoices;
     let mut settled = None;
     if !keep {
+        // Never shown to anyone, so no event announces it.
         store::delete_draft(conn, tenant, &id)?;
-    } else if !manual {
-        // `recompute` wrote only amounts and the service period, which `seal` does not read
-        // from the row: the draft loaded above is still current for it.
-        let settlement = Settlement::for_invoice(totals.gross);
-        let sealed = finalize::seal_with(conn, tenant, &inv, None, settlement, &mut run.facts)?;
-        settled = Some(settlement.status);
-        history::append(
-            conn,
-            tenant,
-            &id,
-            None,
-            "finalized",
-            &json!({"number": sealed.number, "grossAmount": totals.gross, "billingRun": run_id}),
-        )?;
-        let organization = serde_json::from_str(run.facts.seller(conn, tenant)?)?;
-        let finalized = created.sealed(&sealed, organization);
-        outbox::record(conn, tenant, "invoice.finalized", &id, &finalized)?;
+    } else {
+        let created = view::read_with(conn, tenant, &id, run.locale.clone(), &mut run.facts)?;
+        outbox::record(conn, tenant, "invoice.created", &id, &created)?;
+        if !manual {
+            settled = Some(seal(conn, run, &inv, totals.gross, created)?);
+        }
     }
     let invoice_id = keep.then_some(id);
     let now = time::now();
@@ -262,6 +251,35 @@ fn invoice(
         gross_amount: totals.gross,
         periods,
     })
+}
+
+/// Finalizes the run's draft `inv` (its totals just computed as `gross`), appends the history
+/// and records `invoice.finalized` with the sealed form of the draft's read shape `created`;
+/// returns the status it starts in.
+fn seal(
+    conn: &Connection,
+    run: &mut RunContext,
+    inv: &InvoiceRow,
+    gross: i64,
+    created: InvoiceView,
+) -> ApiResult<&'static str> {
+    let tenant = run.tenant.clone();
+    // `recompute` wrote only amounts and the service period, which `seal` does not read from
+    // the row: the draft loaded before it is still current.
+    let settlement = Settlement::for_invoice(gross);
+    let sealed = finalize::seal_with(conn, &tenant, inv, None, settlement, &mut run.facts)?;
+    history::append(
+        conn,
+        &tenant,
+        &inv.id,
+        None,
+        "finalized",
+        &json!({"number": sealed.number, "grossAmount": gross, "billingRun": run.id}),
+    )?;
+    let organization = run.facts.seller_json(conn, &tenant)?.clone();
+    let finalized = created.sealed(&sealed, organization);
+    outbox::record(conn, &tenant, "invoice.finalized", &inv.id, &finalized)?;
+    Ok(settlement.status)
 }
 
 /// Moves the subscription's and its items' billing dates on and records `subscription.billed`.

@@ -22,7 +22,8 @@ use std::collections::HashMap;
 pub struct Facts {
     tax: Option<TenantTax>,
     zone: Option<chrono_tz::Tz>,
-    seller: Option<String>,
+    /// The seller as printed: its JSON text (what documents store) and value (what views show).
+    seller: Option<(String, Value)>,
     groups: HashMap<String, TaxGroup>,
     /// The draft whose party was read last: its id, customer and invoice address.
     party: Option<(String, Customer, Option<Value>)>,
@@ -52,10 +53,16 @@ impl Facts {
     /// The seller as printed (organization settings, the tenant's names, the VAT mode), as the
     /// JSON text frozen into each finalized document.
     pub fn seller(&mut self, conn: &Connection, tenant: &str) -> ApiResult<&str> {
-        if let Some(ref s) = self.seller {
-            return Ok(s);
-        }
-        {
+        Ok(&self.seller_both(conn, tenant)?.0)
+    }
+
+    /// `seller` as the value a sealed document's read shape shows (`organization`).
+    pub fn seller_json(&mut self, conn: &Connection, tenant: &str) -> ApiResult<&Value> {
+        Ok(&self.seller_both(conn, tenant)?.1)
+    }
+
+    fn seller_both(&mut self, conn: &Connection, tenant: &str) -> ApiResult<&(String, Value)> {
+        if self.seller.is_none() {
             let t = tenants::store::get(conn, tenant, tenant)?;
             let mut org = settings::context(conn, tenant, "organization")?;
             org.insert("name".into(), json!(t.name));
@@ -64,8 +71,12 @@ impl Facts {
                 "smallBusiness".into(),
                 settings::get(conn, tenant, "billing", "smallBusiness")?,
             );
-            Ok(self.seller.insert(Value::Object(org).to_string()))
+            let value = Value::Object(org);
+            self.seller = Some((value.to_string(), value));
         }
+        self.seller
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal("seller not read".into()))
     }
 
     /// The customer of the draft `inv` and the invoice address that applies to it

@@ -112,4 +112,22 @@ fn tiered_usage_is_billed_in_arrears_once() {
         )
         .unwrap();
     assert_eq!(feb, 7000);
+    // The zero draft was never issued: no event announces an invoice nobody can read. Three
+    // invoices were issued (two on 1 Feb, one on 1 Mar), each created and finalized.
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) FROM outbox WHERE event_type = 'invoice.created'"
+        ),
+        3
+    );
+    assert_eq!(count(&s, "SELECT count(*) FROM invoices"), 3);
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) FROM outbox o WHERE o.event_type LIKE 'invoice.%'
+             AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.id = o.object_id)"
+        ),
+        0
+    );
 }
