@@ -2,9 +2,9 @@
 //! authenticate -> idempotency -> handler -> commit or roll back -> error to problem+json.
 //!
 //! Reads run on the HTTP thread in a deferred transaction of a pooled connection. Writes run on
-//! the writer thread (`db::writer`), each in its own savepoint of a group-committed
-//! `BEGIN IMMEDIATE` transaction: the request still commits only when its handler succeeded, and
-//! its reply leaves only after the commit.
+//! the writer thread (`db::writer`) in a group-committed `BEGIN IMMEDIATE` transaction (with a
+//! savepoint per request whenever one of the group fails after writing): the request still
+//! commits only when its handler succeeded, and its reply leaves only after the commit.
 
 use crate::auth::{self, Principal};
 use crate::config::Config;
