@@ -1,5 +1,5 @@
 //! The facts that computing, sealing and showing invoices read (tax settings, time zone, the
-//! seller as printed, tax groups), each read at most once per `Facts`: a request makes one for
+//! seller as printed, tax groups, what positions embed), each read at most once per `Facts`: a request makes one for
 //! its document, a billing run one for all the invoices it issues, so a run of 100,000 invoices
 //! does not read the same settings 100,000 times. A run therefore uses the facts as they stood
 //! when it started, as it uses the catalogue. The customer and invoice address of a draft are
