@@ -201,9 +201,12 @@ pub fn run_billing_with_progress(
                 &mut started,
             ),
             other => other,
-        };
+        }
+        .and_then(|batch| {
+            batch.ok_or_else(|| ApiError::Internal("a batch with savepoints kept nothing".into()))
+        });
         match outcome {
-            Ok(Some(batch)) => {
+            Ok(batch) => {
                 subscriptions += batch.subscriptions;
                 invoices += batch.invoices;
                 bills.extend(batch.bills);
@@ -213,11 +216,8 @@ pub fn run_billing_with_progress(
                 }
             }
             // The batch did not commit: none of its customers is billed.
-            Ok(None) | Err(_) => {
+            Err(e) => {
                 failed += chunk.len() as i64;
-                let e = outcome
-                    .err()
-                    .map_or("rolled back".to_string(), |e| e.to_string());
                 first_error
                     .get_or_insert_with(|| format!("customers from {:?}: {e}", chunk.first()));
             }
