@@ -8,16 +8,13 @@ use super::context::RunContext;
 use super::items;
 use super::plan::{plan, Planned};
 use crate::domain::money::Currency;
-use crate::domain::{outbox, settings, time};
+use crate::domain::{settings, time};
 use crate::error::{ApiError, ApiResult};
 use crate::resources::invoice_positions::model::PositionData;
-use crate::resources::invoice_positions::store as positions;
-use crate::resources::invoices::finalize::{self, Settlement};
+use crate::resources::invoices::history;
 use crate::resources::invoices::input::InvoiceWrite;
-use crate::resources::invoices::model::{InvoiceRow, STATUS_DRAFT, TYPE_INVOICE};
-use crate::resources::invoices::totals::{self, TaxSource};
-use crate::resources::invoices::view::InvoiceView;
-use crate::resources::invoices::{history, store, view};
+use crate::resources::invoices::issue::{issue, Issue, Issued, Written};
+use crate::resources::invoices::model::STATUS_DRAFT;
 use chrono::NaiveDate;
 use rusqlite::{named_params, Connection};
 use serde::Serialize;
@@ -113,7 +110,7 @@ pub fn bill_customer(
         bill.invoices.push(invoice);
     }
     for s in &bill.subscriptions {
-        after_billing(conn, tenant, &all, s, date)?;
+        after_billing(conn, &all, s, run)?;
     }
     Ok(bill)
 }
@@ -147,7 +144,6 @@ fn invoice(
         payment_method: first.item.payment_method_id.clone(),
         positions: None,
     };
-    let id = store::insert_draft(conn, tenant, &write, TYPE_INVOICE, None, None)?;
     // Sort orders are set rather than appended: appending asks the database for the last one.
     let tree: Vec<PositionData> = (1..)
         .zip(planned)
@@ -156,36 +152,45 @@ fn invoice(
             ..p.position.clone()
         })
         .collect();
-    positions::insert_tree(conn, tenant, &id, &tree, None)?;
-    let inv = store::get(conn, tenant, &id)?;
-    let totals = totals::recompute_with(conn, tenant, &inv, TaxSource::Resolve, &mut run.facts)?;
-    history::append(
-        conn,
-        tenant,
-        &id,
-        None,
-        "created",
-        &json!({"billingRun": run_id, "billingDate": date.to_string()}),
-    )?;
     let manual = settings::customer_effective(conn, tenant, customer, "billing", "manualApproval")?
         .0
         .as_bool()
         .unwrap_or(false);
     // A zero total is not issued while zero invoices are off (as with manual finalization);
     // the periods are still recorded as billed (at zero), so they are never due again.
-    let keep = totals.gross != 0 || run.zero_invoices;
+    let how = Issue {
+        seal: !manual,
+        keep_zero: run.zero_invoices,
+        locale: &run.locale,
+    };
+    let Issued { totals, written } = issue(conn, tenant, &write, &tree, how, &mut run.facts)?;
     let mut settled = None;
-    if !keep {
-        // Never shown to anyone, so no event announces it.
-        store::delete_draft(conn, tenant, &id)?;
-    } else {
-        let created = view::read_with(conn, tenant, &id, run.locale.clone(), &mut run.facts)?;
-        outbox::record(conn, tenant, "invoice.created", &id, &created)?;
-        if !manual {
-            settled = Some(seal(conn, run, &inv, totals.gross, created)?);
+    let invoice_id = match written {
+        Some(Written { id, sealed, view }) => {
+            history::append(
+                conn,
+                tenant,
+                &id,
+                None,
+                "created",
+                &json!({"billingRun": run_id, "billingDate": date.to_string()}),
+            )?;
+            if let Some(sealed) = &sealed {
+                history::append(
+                    conn,
+                    tenant,
+                    &id,
+                    None,
+                    "finalized",
+                    &json!({"number": sealed.number, "grossAmount": totals.gross, "billingRun": run_id}),
+                )?;
+                settled = Some(sealed.settlement.status);
+            }
+            run.events.invoice(&id, view, sealed.is_some())?;
+            Some(id)
         }
-    }
-    let invoice_id = keep.then_some(id);
+        None => None,
+    };
     let now = time::now();
     let mut periods = Vec::with_capacity(planned.len());
     for p in planned {
@@ -253,45 +258,16 @@ fn invoice(
     })
 }
 
-/// Finalizes the run's draft `inv` (its totals just computed as `gross`), appends the history
-/// and records `invoice.finalized` with the sealed form of the draft's read shape `created`;
-/// returns the status it starts in.
-fn seal(
-    conn: &Connection,
-    run: &mut RunContext,
-    inv: &InvoiceRow,
-    gross: i64,
-    created: InvoiceView,
-) -> ApiResult<&'static str> {
-    let tenant = run.tenant.clone();
-    // `recompute` wrote only amounts and the service period, which `seal` does not read from
-    // the row: the draft loaded before it is still current.
-    let settlement = Settlement::for_invoice(gross);
-    let sealed = finalize::seal_with(conn, &tenant, inv, None, settlement, &mut run.facts)?;
-    history::append(
-        conn,
-        &tenant,
-        &inv.id,
-        None,
-        "finalized",
-        &json!({"number": sealed.number, "grossAmount": gross, "billingRun": run.id}),
-    )?;
-    let organization = run.facts.seller_json(conn, &tenant)?.clone();
-    let finalized = created.sealed(&sealed, organization);
-    outbox::record(conn, &tenant, "invoice.finalized", &inv.id, &finalized)?;
-    Ok(settlement.status)
-}
-
 /// Moves the subscription's and its items' billing dates on and records `subscription.billed`.
 /// `all` are the customer's items as loaded for this bill (billing writes none of the columns
 /// they are built from).
 fn after_billing(
     conn: &Connection,
-    tenant: &str,
     all: &[items::Item],
     subscription: &str,
-    date: NaiveDate,
+    run: &mut RunContext,
 ) -> ApiResult<()> {
+    let date = run.date;
     let now = time::now();
     let mut next_dates = Vec::new();
     for item in all.iter().filter(|i| i.subscription_id == subscription) {
@@ -334,11 +310,10 @@ fn after_billing(
          WHERE id = :id",
     )?
     .execute(named_params! {":id": subscription, ":now": now, ":next": next})?;
-    outbox::record(
-        conn,
-        tenant,
+    run.events.record(
         "subscription.billed",
         subscription,
         &json!({"id": subscription, "billingDate": date.to_string(), "nextBillingDate": next}),
-    )
+    );
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! price plans and billing groups its items use. A run bills with the catalogue and settings as
 //! they stood when it started; a change made during a run applies from the next run.
 
+use super::events::Events;
 use crate::domain::settings;
 use crate::error::{ApiError, ApiResult};
 use crate::resources::billing_groups::align::Rule;
@@ -25,6 +26,8 @@ pub struct RunContext {
     pub locale: Locale,
     /// `billing.generateZeroInvoices`.
     pub zero_invoices: bool,
+    /// The outbox events of the batch being billed.
+    pub events: Events,
     plans: HashMap<String, Terms>,
     groups: HashMap<String, Rule>,
 }
@@ -35,6 +38,7 @@ impl RunContext {
         tenant: &str,
         date: NaiveDate,
         id: &str,
+        dry_run: bool,
     ) -> ApiResult<RunContext> {
         Ok(RunContext {
             tenant: tenant.to_string(),
@@ -45,6 +49,7 @@ impl RunContext {
             zero_invoices: settings::get(conn, tenant, "billing", "generateZeroInvoices")?
                 .as_bool()
                 .unwrap_or(false),
+            events: Events::new(tenant, !dry_run),
             plans: HashMap::new(),
             groups: HashMap::new(),
         })

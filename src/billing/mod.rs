@@ -3,6 +3,7 @@
 pub mod bill;
 pub mod context;
 pub mod due;
+pub mod events;
 pub mod invoice_calc;
 pub mod items;
 pub mod lines;

@@ -76,9 +76,12 @@ fn bill_batch(
 ) -> ApiResult<Option<Batch>> {
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut batch = Batch::default();
+    // Events of an earlier attempt at this batch were rolled back with it.
+    context.events.forget(0);
     for (i, customer) in chunk.iter().enumerate() {
         started(i);
         let before = tx.total_changes();
+        let events = context.events.mark();
         let billed = match isolation {
             Isolation::Shared => bill_customer(&tx, customer, context),
             Isolation::Savepoints => (|| {
@@ -100,10 +103,14 @@ fn bill_batch(
             Err(_) if isolation == Isolation::Shared && tx.total_changes() != before => {
                 return Ok(None)
             }
-            Err(e) => batch.fail(customer, e),
+            Err(e) => {
+                context.events.forget(events);
+                batch.fail(customer, e)
+            }
         }
     }
     if !dry_run {
+        context.events.flush(&tx)?;
         tx.commit()?;
     }
     Ok(Some(batch))
@@ -172,7 +179,7 @@ pub fn run_billing_with_progress(
     let (list, mut context) = write(&mut conn, false, |c| {
         Ok((
             customers(c, tenant)?,
-            RunContext::new(c, tenant, date, &id)?,
+            RunContext::new(c, tenant, date, &id, dry_run)?,
         ))
     })?;
     let mut bills = Vec::new();

@@ -1,6 +1,9 @@
 //! Invoice position shapes (reference 06 §2): the stored row and the validated write data.
 
-use crate::billing::invoice_calc::{parse_treatment, Discount, Line, TaxKey};
+use crate::billing::invoice_calc::{
+    parse_treatment, treatment_name, Discount, Line, LineAmounts, TaxKey,
+};
+use crate::domain::ids::new_id;
 use crate::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -84,6 +87,80 @@ impl PositionRow {
             unit_price: self.unit_price,
             discount: self.discount(),
             tax,
+        }
+    }
+
+    /// What `store::set_amounts` writes, set in memory.
+    pub fn set_amounts(&mut self, a: &LineAmounts, tax: Option<&TaxKey>, country: Option<&str>) {
+        self.net_before_discount = a.net_before_discount;
+        self.discount_fixed = a.discount;
+        self.net_amount = a.net;
+        self.tax_amount = a.tax;
+        self.tax_rate = tax.map(|t| t.rate.normalize());
+        self.tax_treatment = tax.map(|t| treatment_name(t.treatment).to_string());
+        self.tax_note = tax.and_then(|t| t.note.clone());
+        self.tax_country = tax.and(country).map(str::to_string);
+    }
+
+    /// The rows `store::insert_tree` would write for `items` of `invoice_id` (amounts 0 until
+    /// computed), in the order `store::for_invoice` reads them back (sort order, then id);
+    /// stored decimals are normalized, so these are too.
+    pub fn from_tree(invoice_id: &str, items: &[PositionData], now: &str) -> Vec<PositionRow> {
+        let mut out = Vec::with_capacity(items.len());
+        Self::push_tree(invoice_id, items, None, now, &mut out);
+        out.sort_by(|a, b| (a.sort_order, &a.id).cmp(&(b.sort_order, &b.id)));
+        out
+    }
+
+    fn push_tree(
+        invoice_id: &str,
+        items: &[PositionData],
+        parent: Option<&str>,
+        now: &str,
+        out: &mut Vec<PositionRow>,
+    ) {
+        let mut last = 0;
+        for d in items {
+            // As `insert_tree`: an unnumbered position goes after its siblings so far.
+            let order = d.position.unwrap_or(last + 1);
+            last = last.max(order);
+            let id = d.id.clone().unwrap_or_else(new_id);
+            out.push(PositionRow {
+                id: id.clone(),
+                invoice_id: invoice_id.to_string(),
+                parent_id: parent.map(str::to_string),
+                sort_order: order,
+                kind: d.kind.clone(),
+                group_name: d.group.clone(),
+                name: d.name.clone(),
+                description: d.description.clone(),
+                quantity: d.quantity.normalize(),
+                unit_id: d.unit_id.clone(),
+                unit_price: d.unit_price.map(|x| x.normalize()),
+                discount_amount: d.discount_amount.map(|x| x.normalize()),
+                discount_percentage: d.discount_percentage.map(|x| x.normalize()),
+                product_id: d.product.clone(),
+                subscription_item_id: d.subscription_item.clone(),
+                tax_group_id: d.tax_group_id.clone(),
+                tax_rate: None,
+                tax_treatment: None,
+                tax_note: None,
+                tax_country: None,
+                net_before_discount: 0,
+                discount_fixed: 0,
+                net_amount: 0,
+                tax_amount: 0,
+                unit_price_interval: d.unit_price_interval.clone(),
+                service_date_from: d.service_date_from.map(|x| x.to_string()),
+                service_date_to: d.service_date_to.map(|x| x.to_string()),
+                credited_quantity: Decimal::ZERO,
+                original_position_id: None,
+                created_at: now.to_string(),
+                updated_at: now.to_string(),
+            });
+            if let Some(children) = &d.children {
+                Self::push_tree(invoice_id, children, Some(&id), now, out);
+            }
         }
     }
 

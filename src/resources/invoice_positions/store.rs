@@ -198,6 +198,39 @@ pub fn insert_tree(
     Ok(ids)
 }
 
+/// Inserts computed rows as they are, amounts and tax included (`PositionRow::from_tree`, a
+/// billing run's invoice written once).
+pub fn insert_rows(conn: &Connection, tenant: &str, rows: &[PositionRow]) -> ApiResult<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO invoice_positions (id, tenant_id, invoice_id, parent_id, sort_order, type,
+             group_name, name, description, quantity, unit_id, unit_price, discount_amount,
+             discount_percentage, product_id, subscription_item_id, tax_group_id, tax_rate,
+             tax_treatment, tax_note, tax_country, net_before_discount, discount_fixed,
+             net_amount, tax_amount, unit_price_interval, service_date_from, service_date_to,
+             created_at, updated_at)
+         VALUES (:id, :tenant, :invoice, :parent, :order, :type, :group, :name, :description,
+             :quantity, :unit, :price, :discount, :percentage, :product, :subscription_item,
+             :tax_group, :rate, :treatment, :note, :country, :before, :discount_fixed, :net,
+             :tax, :interval, :from, :to, :created, :updated)",
+    )?;
+    for p in rows {
+        insert.execute(named_params! {
+            ":id": p.id, ":tenant": tenant, ":invoice": p.invoice_id, ":parent": p.parent_id,
+            ":order": p.sort_order, ":type": p.kind, ":group": p.group_name, ":name": p.name,
+            ":description": p.description, ":quantity": p.quantity.to_string(),
+            ":unit": p.unit_id, ":price": text(p.unit_price), ":discount": text(p.discount_amount),
+            ":percentage": text(p.discount_percentage), ":product": p.product_id,
+            ":subscription_item": p.subscription_item_id, ":tax_group": p.tax_group_id,
+            ":rate": text(p.tax_rate), ":treatment": p.tax_treatment, ":note": p.tax_note,
+            ":country": p.tax_country, ":before": p.net_before_discount,
+            ":discount_fixed": p.discount_fixed, ":net": p.net_amount, ":tax": p.tax_amount,
+            ":interval": p.unit_price_interval, ":from": p.service_date_from,
+            ":to": p.service_date_to, ":created": p.created_at, ":updated": p.updated_at,
+        })?;
+    }
+    Ok(())
+}
+
 /// Replaces a position's data (`PUT`); sent children replace the current ones.
 pub fn replace(
     conn: &Connection,

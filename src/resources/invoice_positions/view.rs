@@ -105,22 +105,6 @@ pub fn creditable_invoice(kind: &str, status: &str) -> bool {
     kind == TYPE_INVOICE && (status == STATUS_UNPAID || status == STATUS_PAID)
 }
 
-impl PositionView {
-    /// This position of a draft as shown once the invoice is in a status where
-    /// `creditable_invoice` holds or not (`InvoiceView::sealed`): only `isCreditable` depends
-    /// on the invoice; a priced position with quantity left to credit is creditable.
-    pub fn in_status(mut self, creditable_invoice: bool) -> PositionView {
-        self.is_creditable =
-            creditable_invoice && self.unit_price.is_some() && !self.is_fully_credited;
-        self.children = self
-            .children
-            .into_iter()
-            .map(|c| c.in_status(creditable_invoice))
-            .collect();
-        self
-    }
-}
-
 /// What positions embed (units in one locale, tax groups, product names), each read once: for
 /// one response, or kept by a billing run for all the invoices it shows (`Facts`).
 #[derive(Default)]

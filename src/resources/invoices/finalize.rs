@@ -80,15 +80,47 @@ pub struct Sealed {
     pub at: String,
 }
 
-/// `seal` reading tenant facts through `facts` (a billing run shares them).
-pub fn seal_with(
+/// What sealing sets on a draft besides `Sealed`: the frozen facts of the document.
+pub struct Sealing {
+    pub sealed: Sealed,
+    pub address: Option<Value>,
+    pub vat_id: String,
+    pub customer_name: String,
+    pub customer: Value,
+}
+
+impl Sealing {
+    /// Sets on `inv` in memory what `seal_with` writes (`seller`: the tenant's
+    /// `Facts::seller_json`), for a document written once after it is sealed (`issue`).
+    pub fn apply(self, inv: &mut InvoiceRow, seller: Value) -> Sealed {
+        let s = self.sealed;
+        inv.status = s.settlement.status.to_string();
+        inv.number = Some(s.number.clone());
+        inv.finalization_date = Some(s.date.to_string());
+        inv.finalized_at = Some(s.at.clone());
+        inv.due_date = Some(s.due.to_string());
+        inv.pay_date = s.settlement.paid.then(|| s.at.clone());
+        inv.unpaid_amount = s.settlement.unpaid_amount;
+        inv.invoice_address = self.address;
+        inv.customer_vat_id = Some(self.vat_id);
+        inv.customer_name = Some(self.customer_name);
+        inv.customer_snapshot = Some(self.customer);
+        inv.tenant_snapshot = Some(seller);
+        inv.updated_at = s.at.clone();
+        s
+    }
+}
+
+/// Decides how the draft `inv` is sealed: its dates and number (drawn now from the range, in
+/// the caller's transaction) and the snapshots; writes nothing else.
+pub fn decide(
     conn: &Connection,
     tenant: &str,
     inv: &InvoiceRow,
     due_date: Option<NaiveDate>,
     settlement: Settlement,
     facts: &mut Facts,
-) -> ApiResult<Sealed> {
+) -> ApiResult<Sealing> {
     inv.ensure_draft()?;
     let today = settings::today_in(facts.zone(conn, tenant)?);
     let due = match due_date {
@@ -109,7 +141,6 @@ pub fn seal_with(
     };
     let (customer, address) = facts.party(conn, tenant, inv)?;
     let (customer, address) = (customer.clone(), address.cloned());
-    let vat_id = party::vat_id(address.as_ref(), &customer.vat_id);
     let number = numbering::next(
         conn,
         tenant,
@@ -117,7 +148,37 @@ pub fn seal_with(
         today,
         Some(&customer.customer_number),
     )?;
-    let now = time::now();
+    Ok(Sealing {
+        sealed: Sealed {
+            number,
+            date: today,
+            due,
+            settlement,
+            at: time::now(),
+        },
+        vat_id: party::vat_id(address.as_ref(), &customer.vat_id),
+        address,
+        customer_name: view::customer_name(&customer),
+        customer: view::customer_embed(&customer),
+    })
+}
+
+/// `seal` reading tenant facts through `facts`.
+pub fn seal_with(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    due_date: Option<NaiveDate>,
+    settlement: Settlement,
+    facts: &mut Facts,
+) -> ApiResult<Sealed> {
+    let Sealing {
+        sealed,
+        address,
+        vat_id,
+        customer_name,
+        customer,
+    } = decide(conn, tenant, inv, due_date, settlement, facts)?;
     let changed = conn
         .prepare_cached(
             "UPDATE invoices SET status = :status, number = :number,
@@ -128,13 +189,13 @@ pub fn seal_with(
              WHERE id = :id AND tenant_id = :tenant AND status = 'STATUS_DRAFT'",
         )?
         .execute(named_params! {
-            ":id": inv.id, ":tenant": tenant, ":status": settlement.status, ":number": number,
-            ":date": today.to_string(), ":now": now, ":due": due.to_string(),
-            ":pay_date": settlement.paid.then(|| now.clone()),
+            ":id": inv.id, ":tenant": tenant, ":status": settlement.status,
+            ":number": sealed.number, ":date": sealed.date.to_string(), ":now": sealed.at,
+            ":due": sealed.due.to_string(),
+            ":pay_date": settlement.paid.then(|| sealed.at.clone()),
             ":unpaid": settlement.unpaid_amount,
             ":address": address.as_ref().map(Value::to_string), ":vat_id": vat_id,
-            ":name": view::customer_name(&customer),
-            ":customer": view::customer_embed(&customer).to_string(),
+            ":name": customer_name, ":customer": customer.to_string(),
             ":seller": facts.seller(conn, tenant)?,
         })?;
     if changed != 1 {
@@ -143,11 +204,5 @@ pub fn seal_with(
             inv.id
         )));
     }
-    Ok(Sealed {
-        number,
-        date: today,
-        due,
-        settlement,
-        at: now,
-    })
+    Ok(sealed)
 }

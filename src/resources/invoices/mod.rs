@@ -24,6 +24,7 @@ pub mod facts;
 pub mod finalize;
 pub mod history;
 pub mod input;
+pub mod issue;
 pub mod model;
 pub mod party;
 pub mod store;

@@ -1,6 +1,7 @@
 //! Invoice shapes (reference 06 §1.3–1.4): the stored row, the enums, and which number range
 //! each document type draws from.
 
+use super::input::InvoiceWrite;
 use crate::domain::money::Currency;
 use crate::error::{ApiError, ApiResult};
 use serde_json::{Map, Value};
@@ -83,6 +84,54 @@ pub struct InvoiceRow {
 }
 
 impl InvoiceRow {
+    /// A draft of `kind` as `store::insert_draft` writes it, in memory (a billing run computes
+    /// and seals its invoice before writing it once: `issue`).
+    pub fn draft(id: String, w: &InvoiceWrite, kind: &str, now: String) -> InvoiceRow {
+        InvoiceRow {
+            id,
+            customer_id: w.customer.clone(),
+            kind: kind.to_string(),
+            status: STATUS_DRAFT.to_string(),
+            number: None,
+            original_invoice_id: None,
+            currency: w.currency,
+            net_amount: 0,
+            tax_amount: 0,
+            gross_amount: 0,
+            discount_amount: 0,
+            paid_amount: 0,
+            credited_amount: 0,
+            unpaid_amount: 0,
+            title: w.title.clone(),
+            introduction: w.introduction.clone(),
+            closing: w.closing.clone(),
+            internal_note: w.internal_note.clone(),
+            custom_fields: w.custom_fields.clone(),
+            invoice_address_id: w.address_id.clone(),
+            invoice_address: w.address_copy.clone(),
+            customer_vat_id: None,
+            customer_name: None,
+            customer_snapshot: None,
+            tenant_snapshot: None,
+            payment_method_id: w.payment_method.clone(),
+            finalization_date: None,
+            finalized_at: None,
+            due_date: None,
+            pay_date: None,
+            service_period_from: None,
+            service_period_to: None,
+            dunning_level: 0,
+            dunning_status: "none".to_string(),
+            last_reminder_date: None,
+            last_sent_at: None,
+            correction_reason: None,
+            correction_comment: None,
+            created_by: None,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+
     pub fn is_draft(&self) -> bool {
         self.status == STATUS_DRAFT
     }

@@ -3,7 +3,7 @@
 //! currency columns are decoded outside the row closure: corrupt data is a logged 500.
 
 use super::input::InvoiceWrite;
-use super::model::{InvoiceRow, DUNNING_STATUSES, STATUSES, TYPES};
+use super::model::{InvoiceRow, DUNNING_STATUSES, STATUSES, STATUS_DRAFT, TYPES};
 use crate::billing::invoice_calc::Totals;
 use crate::domain::ids::new_id;
 use crate::domain::money::Currency;
@@ -217,18 +217,7 @@ pub fn set_totals(
 ) -> ApiResult<()> {
     conn.prepare_cached("DELETE FROM invoice_tax_breakdown WHERE invoice_id = :id")?
         .execute(named_params! {":id": id})?;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO invoice_tax_breakdown (invoice_id, tenant_id, rate, treatment, note,
-             net_amount, tax_amount)
-         VALUES (:id, :tenant, :rate, :treatment, :note, :net, :tax)",
-    )?;
-    for row in &t.breakdown {
-        insert.execute(named_params! {
-            ":id": id, ":tenant": tenant, ":rate": row.rate.normalize().to_string(),
-            ":treatment": crate::billing::invoice_calc::treatment_name(row.treatment),
-            ":note": row.note, ":net": row.net, ":tax": row.tax,
-        })?;
-    }
+    insert_breakdown(conn, tenant, id, t)?;
     conn.prepare_cached(
         "UPDATE invoices SET net_amount = :net, tax_amount = :tax, gross_amount = :gross,
              discount_amount = :discount, service_period_from = :from,
@@ -239,6 +228,91 @@ pub fn set_totals(
         ":id": id, ":tenant": tenant, ":net": t.net, ":tax": t.tax, ":gross": t.gross,
         ":discount": t.discount, ":from": service_period.0, ":to": service_period.1,
         ":now": time::now(),
+    })?;
+    Ok(())
+}
+
+/// Writes the tax breakdown of `t` for the invoice `id` (which has none yet).
+pub fn insert_breakdown(conn: &Connection, tenant: &str, id: &str, t: &Totals) -> ApiResult<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO invoice_tax_breakdown (invoice_id, tenant_id, rate, treatment, note,
+             net_amount, tax_amount)
+         VALUES (:id, :tenant, :rate, :treatment, :note, :net, :tax)",
+    )?;
+    for row in breakdown_rows(t) {
+        insert.execute(named_params! {
+            ":id": id, ":tenant": tenant, ":rate": row.rate, ":treatment": row.treatment,
+            ":note": row.note, ":net": row.net_amount, ":tax": row.tax_amount,
+        })?;
+    }
+    Ok(())
+}
+
+/// The breakdown rows of `t` as stored (and as `breakdown` reads them back).
+pub fn breakdown_rows(t: &Totals) -> Vec<BreakdownRow> {
+    t.breakdown
+        .iter()
+        .map(|row| BreakdownRow {
+            rate: row.rate.normalize().to_string(),
+            treatment: crate::billing::invoice_calc::treatment_name(row.treatment).to_string(),
+            note: row.note.clone(),
+            net_amount: row.net,
+            tax_amount: row.tax,
+        })
+        .collect()
+}
+
+/// Inserts a document computed (and possibly sealed) in memory (a billing run's invoice:
+/// `issue`) as a draft carrying every other column already: the triggers freeze a finalized
+/// document's positions, so its status, number, unpaid amount and pay date follow with
+/// `set_seal` once the positions are in.
+pub fn insert_unsealed(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> ApiResult<()> {
+    let json = |v: &Option<Value>| v.as_ref().map(Value::to_string);
+    conn.prepare_cached(
+        "INSERT INTO invoices (id, tenant_id, customer_id, type, status, number,
+             original_invoice_id, currency_code, net_amount, tax_amount, gross_amount,
+             discount_amount, paid_amount, credited_amount, unpaid_amount, title, introduction,
+             closing, internal_note, custom_fields, invoice_address_id, invoice_address,
+             customer_vat_id, customer_name, customer_snapshot, tenant_snapshot,
+             payment_method_id, finalization_date, finalized_at, due_date, pay_date,
+             service_period_from, service_period_to, dunning_level, dunning_status,
+             created_by, created_at, updated_at)
+         VALUES (:id, :tenant, :customer, :type, :status, :number, :original, :currency, :net,
+             :tax, :gross, :discount, :paid, :credited, :unpaid, :title, :introduction,
+             :closing, :note, :custom_fields, :address_id, :address, :vat_id, :name,
+             :customer_snapshot, :seller, :pm, :finalization_date, :finalized_at, :due,
+             :pay_date, :from, :to, :dunning_level, :dunning_status, :user, :created, :updated)",
+    )?
+    .execute(named_params! {
+        ":id": inv.id, ":tenant": tenant, ":customer": inv.customer_id, ":type": inv.kind,
+        ":status": STATUS_DRAFT, ":number": None::<String>, ":original": inv.original_invoice_id,
+        ":currency": inv.currency.code, ":net": inv.net_amount, ":tax": inv.tax_amount,
+        ":gross": inv.gross_amount, ":discount": inv.discount_amount, ":paid": inv.paid_amount,
+        ":credited": inv.credited_amount, ":unpaid": 0, ":title": inv.title,
+        ":introduction": inv.introduction, ":closing": inv.closing, ":note": inv.internal_note,
+        ":custom_fields": Value::Object(inv.custom_fields.clone()).to_string(),
+        ":address_id": inv.invoice_address_id, ":address": json(&inv.invoice_address),
+        ":vat_id": inv.customer_vat_id, ":name": inv.customer_name,
+        ":customer_snapshot": json(&inv.customer_snapshot), ":seller": json(&inv.tenant_snapshot),
+        ":pm": inv.payment_method_id, ":finalization_date": inv.finalization_date,
+        ":finalized_at": inv.finalized_at, ":due": inv.due_date, ":pay_date": None::<String>,
+        ":from": inv.service_period_from, ":to": inv.service_period_to,
+        ":dunning_level": inv.dunning_level, ":dunning_status": inv.dunning_status,
+        ":user": inv.created_by, ":created": inv.created_at, ":updated": inv.updated_at,
+    })?;
+    Ok(())
+}
+
+/// Writes the seal of `inv` that `insert_unsealed` left out.
+pub fn set_seal(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> ApiResult<()> {
+    conn.prepare_cached(
+        "UPDATE invoices SET status = :status, number = :number, unpaid_amount = :unpaid,
+             pay_date = :pay_date
+         WHERE id = :id AND tenant_id = :tenant AND status = 'STATUS_DRAFT'",
+    )?
+    .execute(named_params! {
+        ":id": inv.id, ":tenant": tenant, ":status": inv.status, ":number": inv.number,
+        ":unpaid": inv.unpaid_amount, ":pay_date": inv.pay_date,
     })?;
     Ok(())
 }

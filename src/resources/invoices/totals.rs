@@ -6,7 +6,7 @@ use super::facts::Facts;
 use super::model::InvoiceRow;
 use super::party;
 use super::store;
-use crate::billing::invoice_calc::{self, TaxKey, Totals};
+use crate::billing::invoice_calc::{self, LineAmounts, TaxKey, Totals};
 use crate::domain::tax::{self, TaxInput};
 use crate::error::{ApiError, ApiResult};
 use crate::resources::invoice_positions::model::PositionRow;
@@ -85,18 +85,29 @@ pub fn recompute(
     recompute_with(conn, tenant, inv, source, &mut Facts::default())
 }
 
-/// `recompute` reading tenant facts through `facts` (a billing run shares them).
-pub fn recompute_with(
+/// A draft's amounts as computed from its positions, before anything is written.
+pub struct Computed {
+    /// Per position, in the order of the rows computed from.
+    pub amounts: Vec<LineAmounts>,
+    /// Per position: its tax key and the country it was decided for.
+    pub taxes: Vec<(Option<TaxKey>, Option<String>)>,
+    pub totals: Totals,
+    /// The document's service period: the span of its positions' service dates.
+    pub service_period: (Option<String>, Option<String>),
+}
+
+/// Computes the amounts of the draft `inv` with positions `rows`. 422 when they do not fit.
+pub fn compute(
     conn: &Connection,
     tenant: &str,
     inv: &InvoiceRow,
+    rows: &[PositionRow],
     source: TaxSource,
     facts: &mut Facts,
-) -> ApiResult<Totals> {
+) -> ApiResult<Computed> {
     inv.ensure_draft()?;
-    let rows = positions::for_invoice(conn, &inv.id)?;
     let taxes = match source {
-        TaxSource::Resolve => resolve(conn, tenant, inv, &rows, facts)?,
+        TaxSource::Resolve => resolve(conn, tenant, inv, rows, facts)?,
         TaxSource::Stored => rows
             .iter()
             .map(|p| Ok((p.stored_tax()?, p.tax_country.clone())))
@@ -114,16 +125,49 @@ pub fn recompute_with(
             "too_large",
         )
     })?;
-    for ((p, a), (key, country)) in rows.iter().zip(&amounts).zip(&taxes) {
-        positions::set_amounts(conn, &p.id, a, key.as_ref(), country.as_deref())?;
-    }
-    // The service period of the document spans its positions' service dates (ISO dates, so
-    // text order is date order).
+    // ISO dates, so text order is date order.
     let from = rows
         .iter()
         .filter_map(|p| p.service_date_from.clone())
         .min();
     let to = rows.iter().filter_map(|p| p.service_date_to.clone()).max();
-    store::set_totals(conn, tenant, &inv.id, &totals, (from, to))?;
-    Ok(totals)
+    Ok(Computed {
+        amounts,
+        taxes,
+        totals,
+        service_period: (from, to),
+    })
+}
+
+/// `recompute` reading tenant facts through `facts`.
+pub fn recompute_with(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    source: TaxSource,
+    facts: &mut Facts,
+) -> ApiResult<Totals> {
+    inv.ensure_draft()?;
+    let rows = positions::for_invoice(conn, &inv.id)?;
+    let c = compute(conn, tenant, inv, &rows, source, facts)?;
+    for ((p, a), (key, country)) in rows.iter().zip(&c.amounts).zip(&c.taxes) {
+        positions::set_amounts(conn, &p.id, a, key.as_ref(), country.as_deref())?;
+    }
+    store::set_totals(conn, tenant, &inv.id, &c.totals, c.service_period)?;
+    Ok(c.totals)
+}
+
+/// Sets on the draft `inv` and its positions `rows` in memory what `recompute_with` writes
+/// (a billing run writes the computed invoice once: `issue`).
+pub fn apply(c: &Computed, inv: &mut InvoiceRow, rows: &mut [PositionRow]) {
+    for ((p, a), (key, country)) in rows.iter_mut().zip(&c.amounts).zip(&c.taxes) {
+        p.set_amounts(a, key.as_ref(), country.as_deref());
+    }
+    let t = &c.totals;
+    inv.net_amount = t.net;
+    inv.tax_amount = t.tax;
+    inv.gross_amount = t.gross;
+    inv.discount_amount = t.discount;
+    inv.service_period_from = c.service_period.0.clone();
+    inv.service_period_to = c.service_period.1.clone();
 }

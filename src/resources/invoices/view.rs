@@ -3,7 +3,6 @@
 //! minor digits, the tax breakdown per rate, and (in the detail view) the position tree.
 
 use super::facts::Facts;
-use super::finalize::Sealed;
 use super::model::InvoiceRow;
 use super::{party, store};
 use crate::domain::money::Money;
@@ -11,10 +10,9 @@ use crate::domain::tax::serialize_rate;
 use crate::error::{ApiError, ApiResult};
 use crate::resources::customers;
 use crate::resources::customers::model::Customer;
+use crate::resources::invoice_positions::model::PositionRow;
 use crate::resources::invoice_positions::store as positions;
-use crate::resources::invoice_positions::view::{
-    creditable_invoice, EmbedCache, Embeds, PositionView, Ref,
-};
+use crate::resources::invoice_positions::view::{EmbedCache, Embeds, PositionView, Ref};
 use crate::resources::units::model::Locale;
 use rusqlite::{named_params, Connection, OptionalExtension};
 use rust_decimal::Decimal;
@@ -128,35 +126,6 @@ pub struct InvoiceView {
     pub updated_at: String,
 }
 
-impl InvoiceView {
-    /// The read shape of this draft once `finalize::seal` wrote `sealed` in the same
-    /// transaction, without reading it back: a billing run emits both `invoice.created` and
-    /// `invoice.finalized`. Sealing freezes the customer, the address and the VAT id as the
-    /// draft shows them, so only the seal's own fields and the positions' `isCreditable`
-    /// change (a test compares the result with `GET /invoices/{id}`).
-    pub fn sealed(self, sealed: &Sealed, organization: Value) -> InvoiceView {
-        let unpaid_amount = Money {
-            amount: sealed.settlement.unpaid_amount,
-            ..self.unpaid_amount.clone()
-        };
-        InvoiceView {
-            status: sealed.settlement.status.to_string(),
-            number: Some(sealed.number.clone()),
-            finalization_date: Some(sealed.date.to_string()),
-            due_date: Some(sealed.due.to_string()),
-            pay_date: sealed.settlement.paid.then(|| sealed.at.clone()),
-            unpaid_amount,
-            organization: Some(organization),
-            updated_at: sealed.at.clone(),
-            positions: self.positions.map(|ps| {
-                let creditable = creditable_invoice(&self.kind, sealed.settlement.status);
-                ps.into_iter().map(|p| p.in_status(creditable)).collect()
-            }),
-            ..self
-        }
-    }
-}
-
 /// Builds read shapes; customers are read once per id (a list page shares them).
 pub struct Viewer<'a> {
     conn: &'a Connection,
@@ -193,6 +162,21 @@ impl<'a> Viewer<'a> {
 
     /// The read shape of `inv`; `detail` adds the positions.
     pub fn view(&mut self, inv: &InvoiceRow, detail: bool) -> ApiResult<InvoiceView> {
+        let breakdown = store::breakdown(self.conn, &inv.id)?;
+        let rows = match detail {
+            true => Some(positions::for_invoice(self.conn, &inv.id)?),
+            false => None,
+        };
+        self.assemble(inv, breakdown, rows.as_deref())
+    }
+
+    /// The read shape of `inv` with its tax breakdown and (detail) positions as given.
+    fn assemble(
+        &mut self,
+        inv: &InvoiceRow,
+        breakdown: Vec<store::BreakdownRow>,
+        rows: Option<&[PositionRow]>,
+    ) -> ApiResult<InvoiceView> {
         let (conn, tenant) = (self.conn, self.tenant);
         let address = match &self.address {
             Some((id, known)) if *id == inv.id => known.clone(),
@@ -212,7 +196,7 @@ impl<'a> Viewer<'a> {
             }
         };
         let money = |minor| Money::from_minor(minor, inv.currency);
-        let mut tax_breakdown = store::breakdown(conn, &inv.id)?
+        let mut tax_breakdown = breakdown
             .into_iter()
             .map(|b| {
                 let rate = Decimal::from_str(&b.rate).map_err(|_| {
@@ -233,15 +217,15 @@ impl<'a> Viewer<'a> {
                 .cmp(&a.rate)
                 .then_with(|| a.treatment.cmp(&b.treatment))
         });
-        let positions = if detail {
-            let rows = positions::for_invoice(conn, &inv.id)?;
-            let cache = std::mem::take(&mut self.embeds);
-            let mut embeds = Embeds::with_cache(conn, tenant, self.locale.clone(), cache);
-            let tree = embeds.tree(inv, &rows);
-            self.embeds = embeds.into_cache();
-            Some(tree?)
-        } else {
-            None
+        let positions = match rows {
+            Some(rows) => {
+                let cache = std::mem::take(&mut self.embeds);
+                let mut embeds = Embeds::with_cache(conn, tenant, self.locale.clone(), cache);
+                let tree = embeds.tree(inv, rows);
+                self.embeds = embeds.into_cache();
+                Some(tree?)
+            }
+            None => None,
         };
         Ok(InvoiceView {
             id: inv.id.clone(),
@@ -320,16 +304,48 @@ pub fn read_with(
     facts: &mut Facts,
 ) -> ApiResult<InvoiceView> {
     let inv = store::get(conn, tenant, id)?;
-    let mut viewer = Viewer::new(conn, tenant, locale);
-    if inv.is_draft() {
-        let (customer, address) = facts.party(conn, tenant, &inv)?;
-        viewer
-            .customers
-            .insert(customer.id.clone(), customer.clone());
-        viewer.address = Some((inv.id.clone(), address.cloned()));
-    }
-    viewer.embeds = std::mem::take(&mut facts.embeds);
+    let mut viewer = Viewer::with_facts(conn, tenant, locale, &inv, facts)?;
     let view = viewer.view(&inv, true);
     facts.embeds = viewer.embeds;
     view
+}
+
+/// The detail read shape of `inv` with `rows` and `breakdown`, computed in memory and just
+/// written (a billing run's invoice, `issue`): what `read_with` would read back.
+pub fn show_with(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    rows: &[PositionRow],
+    breakdown: Vec<store::BreakdownRow>,
+    locale: Locale,
+    facts: &mut Facts,
+) -> ApiResult<InvoiceView> {
+    let mut viewer = Viewer::with_facts(conn, tenant, locale, inv, facts)?;
+    let view = viewer.assemble(inv, breakdown, Some(rows));
+    facts.embeds = viewer.embeds;
+    view
+}
+
+impl<'a> Viewer<'a> {
+    /// A viewer taking a draft's customer and invoice address from `facts`, and the embeds
+    /// `facts` has cached (the caller hands them back).
+    fn with_facts(
+        conn: &'a Connection,
+        tenant: &'a str,
+        locale: Locale,
+        inv: &InvoiceRow,
+        facts: &mut Facts,
+    ) -> ApiResult<Viewer<'a>> {
+        let mut viewer = Viewer::new(conn, tenant, locale);
+        if inv.is_draft() {
+            let (customer, address) = facts.party(conn, tenant, inv)?;
+            viewer
+                .customers
+                .insert(customer.id.clone(), customer.clone());
+            viewer.address = Some((inv.id.clone(), address.cloned()));
+        }
+        viewer.embeds = std::mem::take(&mut facts.embeds);
+        Ok(viewer)
+    }
 }
