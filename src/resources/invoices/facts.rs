@@ -91,7 +91,7 @@ impl Facts {
             matches!(&self.party, Some((id, c, _)) if *id == inv.id && c.id == inv.customer_id);
         if !known {
             let customer = customers::store::get(conn, tenant, &inv.customer_id)?;
-            let address = party::effective_address(conn, tenant, inv)?;
+            let address = party::effective_address_of(conn, tenant, inv, &customer)?;
             self.party = Some((inv.id.clone(), customer, address));
         }
         match &self.party {

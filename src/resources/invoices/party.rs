@@ -7,11 +7,37 @@ use crate::domain::tax::{self, TaxParty};
 use crate::error::{ApiError, ApiResult};
 use crate::resources::customer_addresses::model::Address;
 use crate::resources::customer_addresses::store as addresses;
+use crate::resources::customers::model::Customer;
 use rusqlite::Connection;
 use serde_json::Value;
 
 fn active(a: Option<Address>) -> Option<Address> {
     a.filter(|a| !a.is_archived())
+}
+
+/// Which invoice address applies to a document, before the customer's defaults are read.
+enum Applies {
+    /// Frozen on a finalized document, or chosen (or its copy) on a draft.
+    Known(Option<Value>),
+    /// A draft without a chosen address follows the customer's default invoice address.
+    CustomerDefault,
+}
+
+fn chosen(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> ApiResult<Applies> {
+    if !inv.is_draft() {
+        return Ok(Applies::Known(inv.invoice_address.clone()));
+    }
+    if let Some(id) = &inv.invoice_address_id {
+        match addresses::get(conn, tenant, id) {
+            Ok(a) => return Ok(Applies::Known(Some(serde_json::to_value(&a)?))),
+            Err(ApiError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(match &inv.invoice_address {
+        Some(copy) => Applies::Known(Some(copy.clone())),
+        None => Applies::CustomerDefault,
+    })
 }
 
 /// The invoice address: frozen on a finalized document; on a draft the chosen address as it
@@ -22,18 +48,8 @@ pub fn effective_address(
     tenant: &str,
     inv: &InvoiceRow,
 ) -> ApiResult<Option<Value>> {
-    if !inv.is_draft() {
-        return Ok(inv.invoice_address.clone());
-    }
-    if let Some(id) = &inv.invoice_address_id {
-        match addresses::get(conn, tenant, id) {
-            Ok(a) => return Ok(Some(serde_json::to_value(&a)?)),
-            Err(ApiError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    if let Some(copy) = &inv.invoice_address {
-        return Ok(Some(copy.clone()));
+    if let Applies::Known(address) = chosen(conn, tenant, inv)? {
+        return Ok(address);
     }
     let default = match active(addresses::default_of(
         conn,
@@ -48,6 +64,25 @@ pub fn effective_address(
         )?),
     };
     Ok(default.map(|a| serde_json::to_value(&a)).transpose()?)
+}
+
+/// `effective_address` of a document of `customer`, as just read: its read model carries the
+/// same default (`Customer::default_invoice_address`: the default invoice address, else the
+/// default address, archived ones skipped), so the defaults are not read a second time.
+pub fn effective_address_of(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    customer: &Customer,
+) -> ApiResult<Option<Value>> {
+    Ok(match chosen(conn, tenant, inv)? {
+        Applies::Known(address) => address,
+        Applies::CustomerDefault => customer
+            .default_invoice_address
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()?,
+    })
 }
 
 fn text<'v>(address: Option<&'v Value>, key: &str) -> &'v str {

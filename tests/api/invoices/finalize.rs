@@ -202,6 +202,18 @@ fn the_invoice_address_can_be_chosen_and_decides_the_tax_country() {
     );
     assert_eq!(r.status, 201, "{}", r.text);
     let swiss = r.body["id"].as_str().unwrap().to_string();
+    // As the default invoice address it is where a draft goes, ahead of the default address.
+    let first = draft(
+        &s,
+        cid,
+        json!([line(&c, "a", json!(1), "100.00", &c.standard)]),
+    );
+    assert_eq!(first["invoiceAddress"]["city"], "Zürich", "{first}");
+    assert_eq!(
+        totals(&first),
+        (10000, 0, 10000),
+        "Switzerland: not taxable here"
+    );
     // Not the default invoice address: invoices go to the Berlin default address.
     let r = s.delete(&format!("/customer-addresses/{swiss}/default"));
     assert!(r.status < 300, "{}", r.text);
