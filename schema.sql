@@ -98,18 +98,27 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at);
 
--- Side effects (webhooks, e-mails) written in the same transaction as the change.
+-- Side effects (webhooks, e-mails) written in the same transaction as the change. An event
+-- whose data is an earlier event's of the same transaction (a billing run's invoice.created
+-- and invoice.finalized carry the invoice as committed) points at that event's payload instead
+-- of storing a second copy; `outbox_events` shows every event with its data.
 CREATE TABLE outbox (
     id           INTEGER PRIMARY KEY, -- delivery order; rows are never deleted, so never reused
     event_id     TEXT NOT NULL UNIQUE,
     tenant_id    TEXT NOT NULL REFERENCES tenants(id),
     event_type   TEXT NOT NULL,
     object_id    TEXT NOT NULL,
-    payload      TEXT NOT NULL, -- JSON
+    payload      TEXT,          -- JSON
+    payload_of   INTEGER REFERENCES outbox(id),
     created_at   TEXT NOT NULL,
-    delivered_at TEXT
+    delivered_at TEXT,
+    CHECK ((payload IS NULL) <> (payload_of IS NULL))
 );
 CREATE INDEX outbox_pending ON outbox (delivered_at, id);
+CREATE VIEW outbox_events AS
+    SELECT o.id, o.event_id, o.tenant_id, o.event_type, o.object_id,
+           COALESCE(o.payload, p.payload) AS payload, o.created_at, o.delivered_at
+    FROM outbox o LEFT JOIN outbox p ON p.id = o.payload_of;
 
 CREATE TABLE customers (
     id                         TEXT PRIMARY KEY,

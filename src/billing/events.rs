@@ -3,7 +3,8 @@
 //! a run's CPU on the one thread that holds the write lock; the serializer thread does it on
 //! the other core while the run bills the next customers. The rows are still written in the
 //! batch's own transaction, in the order the events happened (`flush` before each commit), so
-//! nothing changes for the outbox: an event exists exactly when its change committed.
+//! an event exists exactly when its change committed. The two events of one invoice carry the
+//! same data, stored once (`outbox::record_same`).
 
 use crate::domain::outbox;
 use crate::error::{ApiError, ApiResult};
@@ -25,8 +26,15 @@ struct Pending {
     seq: u64,
     event_type: &'static str,
     object_id: String,
-    /// `None` while the serializer renders it.
-    payload: Option<String>,
+    payload: Payload,
+}
+
+enum Payload {
+    Ready(String),
+    /// The serializer renders it.
+    Rendering,
+    /// The same data as the event before it, stored once (`outbox::record_same`).
+    AsBefore,
 }
 
 /// The events of the batch being billed, and the serializer thread.
@@ -66,7 +74,7 @@ impl Events {
         }
     }
 
-    fn push(&mut self, event_type: &'static str, object_id: &str, payload: Option<String>) -> u64 {
+    fn push(&mut self, event_type: &'static str, object_id: &str, payload: Payload) -> u64 {
         let seq = self.next;
         self.next += 1;
         self.pending.push(Pending {
@@ -83,7 +91,7 @@ impl Events {
         if !self.keep {
             return;
         }
-        self.push(event_type, object_id, Some(payload.to_string()));
+        self.push(event_type, object_id, Payload::Ready(payload.to_string()));
     }
 
     /// `invoice.created` and, when the run sealed it, `invoice.finalized`, both with the read
@@ -93,17 +101,11 @@ impl Events {
         if !self.keep {
             return Ok(());
         }
-        let first = self.push("invoice.created", id, None);
+        let first = self.push("invoice.created", id, Payload::Rendering);
         if finalized {
-            self.push("invoice.finalized", id, None);
+            self.push("invoice.finalized", id, Payload::AsBefore);
         }
-        let render = move || {
-            let payload = serde_json::to_string(&view)?;
-            Ok(match finalized {
-                true => vec![payload.clone(), payload],
-                false => vec![payload],
-            })
-        };
+        let render = move || Ok(vec![serde_json::to_string(&view)?]);
         self.jobs
             .as_ref()
             .and_then(|jobs| {
@@ -133,7 +135,7 @@ impl Events {
         let wanted: HashSet<u64> = self
             .pending
             .iter()
-            .filter(|p| p.payload.is_none())
+            .filter(|p| matches!(p.payload, Payload::Rendering))
             .map(|p| p.seq)
             .collect();
         let mut rendered: HashMap<u64, String> = HashMap::with_capacity(wanted.len());
@@ -148,14 +150,37 @@ impl Events {
                 }
             }
         }
+        let mut previous = None;
         for p in self.pending.drain(..) {
-            let payload = match p.payload {
-                Some(payload) => payload,
-                None => rendered.remove(&p.seq).ok_or_else(|| {
-                    ApiError::Internal(format!("event {} was never rendered", p.seq))
-                })?,
+            let row = match p.payload {
+                Payload::AsBefore => {
+                    let of = previous.ok_or_else(|| {
+                        ApiError::Internal(format!("event {} has no event before it", p.seq))
+                    })?;
+                    outbox::record_same(conn, &self.tenant, p.event_type, &p.object_id, of)?;
+                    of
+                }
+                Payload::Ready(payload) => outbox::record_json_returning(
+                    conn,
+                    &self.tenant,
+                    p.event_type,
+                    &p.object_id,
+                    &payload,
+                )?,
+                Payload::Rendering => {
+                    let payload = rendered.remove(&p.seq).ok_or_else(|| {
+                        ApiError::Internal(format!("event {} was never rendered", p.seq))
+                    })?;
+                    outbox::record_json_returning(
+                        conn,
+                        &self.tenant,
+                        p.event_type,
+                        &p.object_id,
+                        &payload,
+                    )?
+                }
             };
-            outbox::record_json(conn, &self.tenant, p.event_type, &p.object_id, &payload)?;
+            previous = Some(row);
         }
         Ok(())
     }

@@ -32,17 +32,57 @@ pub fn record_json(
     object_id: &str,
     payload: &str,
 ) -> ApiResult<()> {
+    record_json_returning(conn, tenant, event_type, object_id, payload).map(|_| ())
+}
+
+/// `record_json`, returning the event's outbox row id (for `record_same`).
+pub fn record_json_returning(
+    conn: &Connection,
+    tenant: &str,
+    event_type: &str,
+    object_id: &str,
+    payload: &str,
+) -> ApiResult<i64> {
     conn.prepare_cached(
         "INSERT INTO outbox (event_id, tenant_id, event_type, object_id, payload, created_at)
          VALUES (:event_id, :tenant, :type, :object, :payload, :now)",
     )?
     .execute(named_params! {
-        ":event_id": format!("webhk_{}", new_id().replace('-', "")),
+        ":event_id": event_id(),
         ":tenant": tenant,
         ":type": event_type,
         ":object": object_id,
         ":payload": payload,
         ":now": crate::domain::time::now(),
     })?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Records `event_type` about `object_id` with the same payload as the event `payload_of` (an
+/// outbox row id from `record_json_returning`) of this transaction, without a second copy.
+pub fn record_same(
+    conn: &Connection,
+    tenant: &str,
+    event_type: &str,
+    object_id: &str,
+    payload_of: i64,
+) -> ApiResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO outbox (event_id, tenant_id, event_type, object_id, payload_of, created_at)
+         VALUES (:event_id, :tenant, :type, :object, :payload_of, :now)",
+    )?
+    .execute(named_params! {
+        ":event_id": event_id(),
+        ":tenant": tenant,
+        ":type": event_type,
+        ":object": object_id,
+        ":payload_of": payload_of,
+        ":now": crate::domain::time::now(),
+    })?;
     Ok(())
+}
+
+/// A new event id (reference README §14.2: unique, prefixed `webhk_`).
+fn event_id() -> String {
+    format!("webhk_{}", new_id().replace('-', ""))
 }

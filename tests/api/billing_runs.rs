@@ -249,12 +249,12 @@ pub fn assert_finalized_events_match_reads(s: &Server) -> usize {
     let events: Vec<(String, String)> = s
         .db()
         .prepare(
-            "SELECT o.object_id, o.payload FROM outbox o JOIN invoices i ON i.id = o.object_id
+            "SELECT o.object_id, o.payload FROM outbox_events o JOIN invoices i ON i.id = o.object_id
              WHERE (o.event_type = 'invoice.finalized'
                     OR (o.event_type = 'invoice.created'
                         AND i.id IN (SELECT invoice_id FROM billing_run_invoices)))
                AND i.paid_amount = 0 AND i.credited_amount = 0
-             ORDER BY o.rowid",
+             ORDER BY o.id",
         )
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -301,6 +301,18 @@ fn run_events_carry_the_invoice_as_read() {
         .unwrap();
     let created: Value = serde_json::from_str(&text).unwrap();
     assert!(created["dueDate"].is_string(), "{created}");
+    // invoice.finalized points at invoice.created's payload instead of a second copy.
+    let stored: (bool, bool) = s
+        .db()
+        .query_row(
+            "SELECT f.payload IS NULL, f.payload_of = c.id FROM outbox f
+             JOIN outbox c ON c.object_id = f.object_id AND c.event_type = 'invoice.created'
+             WHERE f.object_id = ?1 AND f.event_type = 'invoice.finalized'",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(stored, (true, true));
     assert_eq!(
         (
             &created["status"],
