@@ -43,19 +43,7 @@ pub fn record_json_returning(
     object_id: &str,
     payload: &str,
 ) -> ApiResult<i64> {
-    conn.prepare_cached(
-        "INSERT INTO outbox (event_id, tenant_id, event_type, object_id, payload, created_at)
-         VALUES (:event_id, :tenant, :type, :object, :payload, :now)",
-    )?
-    .execute(named_params! {
-        ":event_id": event_id(),
-        ":tenant": tenant,
-        ":type": event_type,
-        ":object": object_id,
-        ":payload": payload,
-        ":now": crate::domain::time::now(),
-    })?;
-    Ok(conn.last_insert_rowid())
+    insert(conn, tenant, event_type, object_id, Payload::Json(payload))
 }
 
 /// Records `event_type` about `object_id` with the same payload as the event `payload_of` (an
@@ -67,22 +55,40 @@ pub fn record_same(
     object_id: &str,
     payload_of: i64,
 ) -> ApiResult<()> {
+    insert(conn, tenant, event_type, object_id, Payload::Of(payload_of)).map(|_| ())
+}
+
+/// An event's data: its own JSON, or that of an earlier event (schema: `payload_of`).
+enum Payload<'a> {
+    Json(&'a str),
+    Of(i64),
+}
+
+fn insert(
+    conn: &Connection,
+    tenant: &str,
+    event_type: &str,
+    object_id: &str,
+    payload: Payload,
+) -> ApiResult<i64> {
+    let (json, of) = match payload {
+        Payload::Json(json) => (Some(json), None),
+        Payload::Of(id) => (None, Some(id)),
+    };
     conn.prepare_cached(
-        "INSERT INTO outbox (event_id, tenant_id, event_type, object_id, payload_of, created_at)
-         VALUES (:event_id, :tenant, :type, :object, :payload_of, :now)",
+        "INSERT INTO outbox (event_id, tenant_id, event_type, object_id, payload, payload_of,
+                             created_at)
+         VALUES (:event_id, :tenant, :type, :object, :payload, :payload_of, :now)",
     )?
     .execute(named_params! {
-        ":event_id": event_id(),
+        // Reference README §14.2: unique, prefixed `webhk_`.
+        ":event_id": format!("webhk_{}", new_id().replace('-', "")),
         ":tenant": tenant,
         ":type": event_type,
         ":object": object_id,
-        ":payload_of": payload_of,
+        ":payload": json,
+        ":payload_of": of,
         ":now": crate::domain::time::now(),
     })?;
-    Ok(())
-}
-
-/// A new event id (reference README §14.2: unique, prefixed `webhk_`).
-fn event_id() -> String {
-    format!("webhk_{}", new_id().replace('-', ""))
+    Ok(conn.last_insert_rowid())
 }
