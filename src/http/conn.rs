@@ -22,11 +22,13 @@ const MAX_HEADERS: usize = 96;
 /// more left (a refused upload, say) the connection is closed after the reply instead.
 const MAX_SKIP: u64 = 256 * 1024;
 
-/// A connection's socket and the bytes read from it but not yet used (`buf[pos..]`).
+/// A connection's socket and the bytes read from it but not yet used (`buf[pos..end]`).
 pub struct Conn {
     stream: TcpStream,
+    /// Zeroed once; reads land in `buf[end..]`.
     buf: Vec<u8>,
     pos: usize,
+    end: usize,
 }
 
 /// Request line and headers, owned.
@@ -86,30 +88,39 @@ impl Conn {
     pub fn new(stream: TcpStream) -> Conn {
         Conn {
             stream,
-            buf: Vec::with_capacity(16 * 1024),
+            buf: vec![0; 16 * 1024],
             pos: 0,
+            end: 0,
         }
+    }
+
+    /// The bytes read and not yet used.
+    fn unread(&self) -> &[u8] {
+        &self.buf[self.pos..self.end]
     }
 
     /// Reads more bytes into the buffer; 0 at the end of the stream.
     fn fill(&mut self) -> io::Result<usize> {
-        if self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
-        } else if self.pos > self.buf.capacity() / 2 {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-        }
-        let len = self.buf.len();
-        self.buf.resize(len + 8 * 1024, 0);
-        let read = loop {
-            match self.stream.read(&mut self.buf[len..]) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => break other,
+        if self.pos == self.end {
+            (self.pos, self.end) = (0, 0);
+        } else if self.end == self.buf.len() {
+            // Full: move what is unread to the front, and grow when that frees too little.
+            self.buf.copy_within(self.pos..self.end, 0);
+            (self.pos, self.end) = (0, self.end - self.pos);
+            if self.buf.len() - self.end < 4096 {
+                self.buf.resize(self.buf.len() * 2, 0);
             }
-        };
-        self.buf.truncate(len + *read.as_ref().unwrap_or(&0));
-        read
+        }
+        loop {
+            match self.stream.read(&mut self.buf[self.end..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// The next request's head: `Ok(None)` when the client closed between requests, `Err` with
@@ -117,7 +128,8 @@ impl Conn {
     fn read_head(&mut self) -> Result<Option<Head>, Option<u16>> {
         loop {
             // Empty lines before a request line are skipped (RFC 9112 §2.2).
-            while self.buf[self.pos..]
+            while self
+                .unread()
                 .first()
                 .is_some_and(|b| *b == b'\r' || *b == b'\n')
             {
@@ -125,13 +137,13 @@ impl Conn {
             }
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let mut parsed = httparse::Request::new(&mut headers);
-            match parsed.parse(&self.buf[self.pos..]) {
+            match parsed.parse(&self.buf[self.pos..self.end]) {
                 Ok(httparse::Status::Complete(used)) => {
                     let head = owned(&parsed).ok_or(Some(400))?;
                     self.pos += used;
                     return Ok(Some(head));
                 }
-                Ok(httparse::Status::Partial) if self.buf.len() - self.pos > MAX_HEAD => {
+                Ok(httparse::Status::Partial) if self.end - self.pos > MAX_HEAD => {
                     return Err(Some(431))
                 }
                 Ok(httparse::Status::Partial) => {}
@@ -139,7 +151,7 @@ impl Conn {
                 Err(httparse::Error::Version) => return Err(Some(505)),
                 Err(_) => return Err(Some(400)),
             }
-            let started = self.pos < self.buf.len();
+            let started = self.pos < self.end;
             match self.fill() {
                 Ok(0) if !started => return Ok(None),
                 Ok(0) | Err(_) => return Err(None),
@@ -151,14 +163,14 @@ impl Conn {
     /// One line of a chunked body (size line or trailer), without its line end.
     fn read_line(&mut self) -> io::Result<String> {
         loop {
-            if let Some(end) = self.buf[self.pos..].iter().position(|b| *b == b'\n') {
+            if let Some(end) = self.unread().iter().position(|b| *b == b'\n') {
                 let line = &self.buf[self.pos..self.pos + end];
                 let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line));
                 let line = line.into_owned();
                 self.pos += end + 1;
                 return Ok(line);
             }
-            if self.buf.len() - self.pos > 4096 {
+            if self.end - self.pos > 4096 {
                 return Err(invalid("chunk line too long"));
             }
             if self.fill()? == 0 {
@@ -256,10 +268,10 @@ impl Read for Body<'_> {
             self.done = true;
             return Ok(0);
         }
-        if self.conn.pos == self.conn.buf.len() && self.conn.fill()? == 0 {
+        if self.conn.pos == self.conn.end && self.conn.fill()? == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
-        let available = &self.conn.buf[self.conn.pos..];
+        let available = self.conn.unread();
         let n = available.len().min(out.len()).min(self.left as usize);
         out[..n].copy_from_slice(&available[..n]);
         self.conn.pos += n;

@@ -461,6 +461,16 @@ mod tests {
         write!(w, "ok").unwrap();
         let (_, _, body) = read_response(&mut reader);
         assert_eq!(body, br#""POST /e  2""#);
+        // Larger than the connection's buffer, with the next request right behind it.
+        let big = "y".repeat(40_000);
+        write!(
+            w,
+            "POST /b HTTP/1.1\r\nContent-Length: {}\r\n\r\n{big}GET /n HTTP/1.1\r\n\r\n",
+            big.len()
+        )
+        .unwrap();
+        assert_eq!(read_response(&mut reader).2, br#""POST /b  40000""#);
+        assert_eq!(read_response(&mut reader).2, br#""GET /n  0""#);
         // Where a request with a broken line ends is unknown: 400, and the connection closes.
         write!(w, "GET /\x01 HTTP/1.1\r\n\r\n").unwrap();
         let (status, _, _) = read_response(&mut reader);
