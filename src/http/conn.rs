@@ -234,6 +234,9 @@ struct Body<'c> {
 impl Body<'_> {
     /// Reads past what the handler left unread; false when too much was left to do so.
     fn finish(&mut self) -> bool {
+        if self.done {
+            return true;
+        }
         let mut rest = self.take(MAX_SKIP);
         let skipped = io::copy(&mut rest, &mut io::sink());
         skipped.is_ok() && self.done
