@@ -385,10 +385,15 @@ fn main() {
         );
     });
     let writer_before = named_threads_cpu("kontor-writer");
+    let checkpoints_before = named_threads_cpu("kontor-checkpoi");
     let creates = figures(vec![load(addr, writers, secs, &create)]);
-    let writer = named_threads_cpu("kontor-writer")
-        .zip(writer_before)
-        .map(|(after, before)| (after - before) / creates.requests.max(1) as u32);
+    let per_create = |after: Option<Duration>, before: Option<Duration>| {
+        after
+            .zip(before)
+            .map(|(after, before)| (after - before) / creates.requests.max(1) as u32)
+    };
+    let writer = per_create(named_threads_cpu("kontor-writer"), writer_before);
+    let checkpoints = per_create(named_threads_cpu("kontor-checkpoi"), checkpoints_before);
     report(&format!("POST /customers ({writers} writers)"), &creates);
     if let Some(writer) = writer {
         // The writer thread runs every write in turn: its time per create bounds the rate.
@@ -396,6 +401,12 @@ fn main() {
             "  of which on the writer thread  {:>5.1} us/create (one thread: at most {:.0}/s)",
             writer.as_secs_f64() * 1e6,
             1.0 / writer.as_secs_f64().max(1e-9)
+        );
+    }
+    if let Some(checkpoints) = checkpoints {
+        println!(
+            "  and on the checkpointer        {:>5.1} us/create",
+            checkpoints.as_secs_f64() * 1e6
         );
     }
     println!("p99 target <= 10 ms; creates target >= 10000/s");

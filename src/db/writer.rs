@@ -17,16 +17,18 @@
 //! copied every frame, which a busy writer never leaves time for: the WAL then grew without end
 //! (540 MB after 4 s of creates), and every commit appended to new file blocks, which costs the
 //! file system far more than overwriting cached ones. So the writer also checkpoints, after a
-//! commit that leaves more than `WAL_RESTART_FRAMES` frames (SQLite's own auto-checkpoint, with
-//! its default size): little is left to copy by then, and its next transaction restarts the WAL.
-//! Writer CPU per create fell ~20 %, and the WAL stays at a few MB.
+//! commit that leaves more than `WAL_RESTART_FRAMES` frames (SQLite's own auto-checkpoint):
+//! little is left to copy by then, and its next transaction restarts the WAL. Writer CPU per
+//! create fell ~20 %, and the WAL stays at some tens of MB.
 
 use super::tx::{Savepoint, Tx};
 use crate::error::{ApiError, ApiResult};
 use rusqlite::Connection;
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// A unit of work that writes through the given connection. It may run twice (see
@@ -39,16 +41,48 @@ type Queued<T> = (Job<T>, SyncSender<ApiResult<T>>);
 const MAX_GROUP: usize = 128;
 
 /// WAL size (pages) past which the writer checkpoints after its commit, so the WAL restarts.
-const WAL_RESTART_FRAMES: u32 = 1000;
+/// Each such checkpoint syncs the WAL and the database file on the writer thread, which stalls
+/// every request for milliseconds: at SQLite's default of 1,000 pages (4 MB) that happened
+/// several times a second under creates and took a third of the writer's time. At 10,000
+/// (a WAL of about 40 MB, still reused from its start) it is a tenth as often.
+const WAL_RESTART_FRAMES: u32 = 10_000;
 
 /// Longest a group waits for the requests of the last group to come back (see `run`).
 const LINGER: Duration = Duration::from_micros(300);
 
-/// How often the checkpointer copies committed WAL pages into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+/// How often the checkpointer copies committed WAL pages into the database file. Often, so the
+/// writer's own restarting checkpoint finds little left to copy and sync; a checkpoint with
+/// nothing to copy costs next to nothing.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(10);
 
 pub struct Writer<T> {
-    jobs: Sender<Queued<T>>,
+    queue: Arc<Queue<T>>,
+}
+
+/// The requests waiting for the writer thread, and how many of them wake it.
+struct Queue<T> {
+    state: Mutex<Waiting<T>>,
+    wake: Condvar,
+}
+
+struct Waiting<T> {
+    jobs: VecDeque<Queued<T>>,
+    /// While the writer thread sleeps, the number of queued requests that wakes it (0 while it
+    /// runs): a request arriving below it only queues, so lingering for a group of n costs the
+    /// writer one wake-up instead of n thread switches.
+    wake_at: usize,
+    /// No `Writer` is left to send requests: the thread ends once the queue is empty.
+    closed: bool,
+    /// The writer thread has ended (it only does so once closed, or by a bug): requests are
+    /// refused instead of waiting forever.
+    stopped: bool,
+}
+
+impl<T> Queue<T> {
+    fn lock(&self) -> MutexGuard<'_, Waiting<T>> {
+        // Nothing panics while holding the lock; the state stays consistent regardless.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl<T: Send + 'static> Writer<T> {
@@ -69,64 +103,113 @@ impl<T: Send + 'static> Writer<T> {
             .name("kontor-checkpoint".into())
             .spawn(move || checkpoint_loop(checkpoints, hang_up))
             .map_err(|e| format!("cannot start the checkpoint thread: {e}"))?;
-        let (jobs, queue) = channel::<Queued<T>>();
+        let queue = Arc::new(Queue {
+            state: Mutex::new(Waiting {
+                jobs: VecDeque::new(),
+                wake_at: 0,
+                closed: false,
+                stopped: false,
+            }),
+            wake: Condvar::new(),
+        });
+        let theirs = queue.clone();
         std::thread::Builder::new()
             .name("kontor-writer".into())
             .spawn(move || {
-                run(conn, queue);
+                let _stopped = Stopped(&theirs);
+                run(conn, &theirs);
                 drop(alive);
             })
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
-        Ok(Writer { jobs })
+        Ok(Writer { queue })
     }
 
     /// Runs `job` in the next group and waits until that group is committed.
     pub fn write(&self, job: Job<T>) -> ApiResult<T> {
         let (reply, answer) = sync_channel(1);
-        self.jobs
-            .send((job, reply))
-            .map_err(|_| ApiError::Internal("the writer thread has stopped".into()))?;
+        {
+            let mut waiting = self.queue.lock();
+            if waiting.stopped {
+                return Err(ApiError::Internal("the writer thread has stopped".into()));
+            }
+            waiting.jobs.push_back((job, reply));
+            if waiting.wake_at != 0 && waiting.jobs.len() >= waiting.wake_at {
+                waiting.wake_at = 0;
+                self.queue.wake.notify_one();
+            }
+        }
         answer
             .recv()
             .map_err(|_| ApiError::Internal("the writer thread dropped a request".into()))?
     }
 }
 
-fn run<T>(conn: Connection, queue: Receiver<Queued<T>>) {
+impl<T> Drop for Writer<T> {
+    fn drop(&mut self) {
+        self.queue.lock().closed = true;
+        self.queue.wake.notify_one();
+    }
+}
+
+/// Marks the queue stopped when the writer thread ends, even by a panic, and drops what is
+/// still queued, so every waiting request gets an error instead of waiting forever.
+struct Stopped<'a, T>(&'a Queue<T>);
+
+impl<T> Drop for Stopped<'_, T> {
+    fn drop(&mut self) {
+        let mut waiting = self.0.lock();
+        waiting.stopped = true;
+        waiting.jobs.clear();
+    }
+}
+
+fn run<T>(conn: Connection, queue: &Queue<T>) {
     let mut last = 1;
     // Ends when every `Writer` handle (and so the App) is gone.
-    while let Ok(first) = queue.recv() {
-        let mut group = vec![first];
-        drain(&queue, &mut group);
-        // Under concurrent writes, the requests answered by the last commit come back moments
-        // later: waiting up to `LINGER` for as many as the last group keeps groups (and so the
-        // commits they share) large instead of splitting them as they trickle in. A single
-        // client (a last group of one) never waits.
-        if last > 1 {
-            let deadline = Instant::now() + LINGER;
-            while group.len() < last.min(MAX_GROUP) {
-                match queue.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                    Ok(job) => {
-                        group.push(job);
-                        drain(&queue, &mut group);
-                    }
-                    Err(_) => break,
-                }
-            }
-        }
+    while let Some(group) = next_group(queue, last) {
         last = group.len();
         commit_group(&conn, group);
     }
 }
 
-/// Adds what is queued already, up to `MAX_GROUP`.
-fn drain<T>(queue: &Receiver<Queued<T>>, group: &mut Vec<Queued<T>>) {
-    while group.len() < MAX_GROUP {
-        match queue.try_recv() {
-            Ok(job) => group.push(job),
-            Err(_) => break,
+/// Waits for a request, then lingers up to `LINGER` until `target` requests are queued, and
+/// takes up to `MAX_GROUP` of them; `None` once closed and empty.
+///
+/// Under concurrent writes, the requests answered by the last commit come back moments later:
+/// waiting for as many as the last group (`target`) keeps groups (and so the commits they
+/// share) large instead of splitting them as they trickle in. A single client (a last group of
+/// one) never waits.
+fn next_group<T>(queue: &Queue<T>, target: usize) -> Option<Vec<Queued<T>>> {
+    let mut waiting = queue.lock();
+    while waiting.jobs.is_empty() {
+        if waiting.closed {
+            return None;
+        }
+        waiting.wake_at = 1;
+        waiting = queue
+            .wake
+            .wait(waiting)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+    let target = target.min(MAX_GROUP);
+    if waiting.jobs.len() < target {
+        let deadline = Instant::now() + LINGER;
+        while waiting.jobs.len() < target && !waiting.closed {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            waiting.wake_at = target;
+            waiting = queue
+                .wake
+                .wait_timeout(waiting, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
+    waiting.wake_at = 0;
+    let n = waiting.jobs.len().min(MAX_GROUP);
+    Some(waiting.jobs.drain(..n).collect())
 }
 
 fn checkpoint_loop(conn: Connection, hang_up: Receiver<()>) {

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every resource: the route table types, the request context, replies.
 
+pub mod conn;
 pub mod idempotency;
 pub mod input;
 pub mod list;

@@ -1,22 +1,25 @@
-//! The HTTP server: tiny_http (the engine under rouille) parses connections, and a bounded pool
-//! of threads takes requests from its queue, runs the pipeline and answers each with one write.
+//! The HTTP server: a thread per connection reads its requests (`conn`) and runs the pipeline
+//! for each, at most `threads` at a time, answering each with one write.
 //!
-//! Departure from DESIGN.md §1 (rouille with `Server::pool_size`), measured: rouille hands every
-//! request from tiny_http's queue to a dispatcher thread and from there to its pool (one thread
-//! switch more per request than needed), copies method, URL and headers into a request of its
-//! own, and answers through tiny_http's `respond`, which writes the head and a body over 1 KiB
-//! (a customer is ~2 KB) with two separate `send`s: two TCP segments, and the client woken twice.
-//! Here the pool's threads take requests from tiny_http's queue themselves and write status line,
-//! headers and body with one `write`. tiny_http still does everything else: accepting, parsing,
-//! keep-alive, pipelining order, `Expect: 100-continue`, request bodies, malformed requests.
+//! Departures from DESIGN.md §1 (rouille with `Server::pool_size`), measured: rouille hands every
+//! request from tiny_http's queue to a dispatcher thread and from there to its pool, and tiny_http
+//! reads each request on the connection's thread and hands it over again (see `conn`): with 32
+//! connections on two cores those thread switches cost more than a `GET /health` itself, and
+//! tiny_http left connections that arrived together unserved. It also answered through
+//! `respond`, which writes the head and a body over 1 KiB (a customer is ~2 KB) with two
+//! separate `send`s: two TCP segments, and the client woken twice. Here the connection's own
+//! thread parses (httparse), runs the pipeline and writes status line, headers and body with one
+//! `write`; `threads` still bounds how many requests run at once (database connections).
 
+use super::conn::{self, Conn};
 use super::{tcp, Reply};
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{Cursor, Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 /// A request as the pipeline sees it.
@@ -40,24 +43,6 @@ pub trait Incoming {
     /// The query string after `?` (empty without one).
     fn raw_query_string(&self) -> &str {
         self.raw_url().split_once('?').map_or("", |(_, q)| q)
-    }
-}
-
-impl Incoming for tiny_http::Request {
-    fn method(&self) -> &str {
-        tiny_http::Request::method(self).as_str()
-    }
-    fn raw_url(&self) -> &str {
-        self.url()
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers()
-            .iter()
-            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
-    }
-    fn body(&mut self) -> &mut dyn Read {
-        self.as_reader()
     }
 }
 
@@ -106,10 +91,53 @@ pub type HandlerFn = dyn Fn(&mut dyn Incoming) -> Reply + Send + Sync;
 
 /// A bound server, not yet answering: `run` or `stoppable` starts its threads.
 pub struct Server {
-    inner: Arc<tiny_http::Server>,
+    listener: TcpListener,
     addr: SocketAddr,
-    threads: usize,
+    shared: Arc<Shared>,
+}
+
+/// What the accepting thread and the connection threads share.
+struct Shared {
     handler: Arc<HandlerFn>,
+    /// Permits to run a request: the pool size of the design, so no more requests run at once
+    /// than there are database connections for them.
+    permits: Mutex<usize>,
+    permit_freed: Condvar,
+    stopping: AtomicBool,
+    /// Open connections (a handle each, to shut them down on stop), by number.
+    open: Mutex<HashMap<u64, TcpStream>>,
+    closed: Condvar,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; the state stays consistent regardless.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// Runs `f` while holding a permit.
+    fn limited(&self, f: &mut dyn FnMut()) {
+        {
+            let mut free = lock(&self.permits);
+            while *free == 0 {
+                free = self
+                    .permit_freed
+                    .wait(free)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            *free -= 1;
+        }
+        // Given back even when `f` panics (the pipeline catches panics; this is belt and braces).
+        struct Release<'a>(&'a Shared);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                *lock(&self.0.permits) += 1;
+                self.0.permit_freed.notify_one();
+            }
+        }
+        let _release = Release(self);
+        f();
+    }
 }
 
 impl Server {
@@ -121,13 +149,17 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-        let inner = tiny_http::Server::from_listener(listener, None)
-            .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
         Ok(Server {
-            inner: Arc::new(inner),
+            listener,
             addr,
-            threads: threads.max(1),
-            handler,
+            shared: Arc::new(Shared {
+                handler,
+                permits: Mutex::new(threads.max(1)),
+                permit_freed: Condvar::new(),
+                stopping: AtomicBool::new(false),
+                open: Mutex::new(HashMap::new()),
+                closed: Condvar::new(),
+            }),
         })
     }
 
@@ -137,77 +169,98 @@ impl Server {
 
     /// Answers requests until the process ends.
     pub fn run(self) {
-        let never = Arc::new(AtomicBool::new(false));
-        for worker in self.spawn_workers(&never) {
-            let _ = worker.join();
-        }
+        accept(&self.listener, &self.shared);
     }
 
     /// Answers requests on background threads until `()` is sent on the returned sender (as
     /// rouille's `stoppable`: dropping the sender does not stop the server). The handle ends
-    /// once every thread has finished its request and the listener is closed.
+    /// once every connection has finished its request and the listener is closed.
     pub fn stoppable(self) -> (JoinHandle<()>, Sender<()>) {
         let (stop, stopped) = channel::<()>();
         let handle = std::thread::spawn(move || {
-            let stopping = Arc::new(AtomicBool::new(false));
-            let workers = self.spawn_workers(&stopping);
+            let Server {
+                listener,
+                addr,
+                shared,
+            } = self;
+            let accepting = shared.clone();
+            let acceptor = std::thread::Builder::new()
+                .name("kontor-accept".into())
+                .spawn(move || accept(&listener, &accepting))
+                .expect("cannot start the accepting thread");
             // Err: the sender is gone without a stop, so serve on for the process's lifetime.
             if stopped.recv().is_err() {
                 std::thread::park();
             }
-            stopping.store(true, Ordering::SeqCst);
-            for _ in &workers {
-                self.inner.unblock();
+            shared.stopping.store(true, Ordering::SeqCst);
+            // `accept` blocks until a connection comes: this one makes it see `stopping`.
+            let mut wake = addr;
+            if wake.ip().is_unspecified() {
+                wake.set_ip(match addr {
+                    SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
             }
-            for worker in workers {
-                let _ = worker.join();
+            let _ = TcpStream::connect(wake);
+            let _ = acceptor.join();
+            // A connection's thread finishes the request it is on, then reads the end of input.
+            let mut open = lock(&shared.open);
+            for stream in open.values() {
+                let _ = stream.shutdown(Shutdown::Read);
+            }
+            while !open.is_empty() {
+                open = shared
+                    .closed
+                    .wait(open)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
         });
         (handle, stop)
     }
-
-    fn spawn_workers(&self, stopping: &Arc<AtomicBool>) -> Vec<JoinHandle<()>> {
-        (0..self.threads)
-            .map(|i| {
-                let (inner, handler, stopping) =
-                    (self.inner.clone(), self.handler.clone(), stopping.clone());
-                std::thread::Builder::new()
-                    .name(format!("kontor-http-{i}"))
-                    .spawn(move || work(&inner, &*handler, &stopping))
-                    .expect("cannot start an HTTP thread")
-            })
-            .collect()
-    }
 }
 
-fn work(server: &tiny_http::Server, handler: &HandlerFn, stopping: &AtomicBool) {
-    loop {
-        match server.recv() {
-            Ok(mut request) => {
-                let reply = handler(&mut request);
-                let head_only = *request.method() == tiny_http::Method::Head;
-                let http10 = *request.http_version() == tiny_http::HTTPVersion(1, 0);
-                // A client that went away cannot be answered; nothing else is to be done.
-                let _ = send(request.into_writer(), &reply, head_only, http10);
-            }
-            Err(_) if stopping.load(Ordering::SeqCst) => return,
-            // Only `unblock` (above) and accept failures end up here; keep serving.
-            Err(_) => {}
+/// Accepts connections, each served on a thread of its own, until `stopping`.
+fn accept(listener: &TcpListener, shared: &Arc<Shared>) {
+    let mut number = 0u64;
+    for stream in listener.incoming() {
+        if shared.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else {
+            // Out of file descriptors, say: give connections time to close.
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        number += 1;
+        let id = number;
+        if let Ok(handle) = stream.try_clone() {
+            lock(&shared.open).insert(id, handle);
+        }
+        let theirs = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("kontor-http".into())
+            .spawn(move || {
+                conn::serve(Conn::new(stream), &*theirs.handler, &|f| theirs.limited(f));
+                lock(&theirs.open).remove(&id);
+                theirs.closed.notify_all();
+            });
+        if spawned.is_err() {
+            lock(&shared.open).remove(&id);
         }
     }
 }
 
-/// Writes the whole response with one `write_all` on tiny_http's connection writer: its buffer
-/// takes a response under 1 KiB whole and lets a larger one through in one piece.
-fn send(
-    mut writer: Box<dyn Write + Send>,
+/// Writes the whole response with one `write_all`.
+pub(super) fn send(
+    out_stream: &mut impl Write,
     reply: &Reply,
     head_only: bool,
     http10: bool,
 ) -> std::io::Result<()> {
     let mut out = Vec::with_capacity(reply.body.len() + 256);
     let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
-    let reason = tiny_http::StatusCode(reply.status).default_reason_phrase();
+    let reason = reason(reply.status);
     write!(
         out,
         "{version} {} {reason}\r\nServer: kontor\r\n",
@@ -234,8 +287,37 @@ fn send(
     if reply.status != 204 && !head_only {
         out.extend_from_slice(&reply.body);
     }
-    writer.write_all(&out)?;
-    writer.flush()
+    out_stream.write_all(&out)?;
+    out_stream.flush()
+}
+
+/// The reason phrase of a status line (RFC 9110 §15); clients ignore it.
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        410 => "Gone",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Content",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        _ => "Unknown",
+    }
 }
 
 /// The `Date` header's value, formatted once per second per thread.
@@ -347,6 +429,64 @@ mod tests {
         let (status, headers, body) = read_response(&mut reader);
         assert_eq!(status, 204);
         assert!(body.is_empty() && !headers.iter().any(|(k, _)| k == "content-length"));
+        stop.send(()).unwrap();
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn reads_chunked_bodies_answers_expect_and_refuses_malformed_requests() {
+        let server = Server::bind("127.0.0.1:0", 1, Arc::new(echo)).unwrap();
+        let addr = server.server_addr();
+        let (handle, stop) = server.stoppable();
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        let mut w = &stream;
+        write!(
+            w,
+            "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
+             3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nTrailer: t\r\n\r\n"
+        )
+        .unwrap();
+        let (status, _, body) = read_response(&mut reader);
+        assert_eq!((status, body), (200, br#""POST /c  7""#.to_vec()));
+        write!(
+            w,
+            "POST /e HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n"
+        )
+        .unwrap();
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert_eq!(line, "HTTP/1.1 100 Continue\r\n");
+        reader.read_line(&mut line).unwrap();
+        write!(w, "ok").unwrap();
+        let (_, _, body) = read_response(&mut reader);
+        assert_eq!(body, br#""POST /e  2""#);
+        // Larger than the connection's buffer, with the next request right behind it.
+        let big = "y".repeat(40_000);
+        write!(
+            w,
+            "POST /b HTTP/1.1\r\nContent-Length: {}\r\n\r\n{big}GET /n HTTP/1.1\r\n\r\n",
+            big.len()
+        )
+        .unwrap();
+        assert_eq!(read_response(&mut reader).2, br#""POST /b  40000""#);
+        assert_eq!(read_response(&mut reader).2, br#""GET /n  0""#);
+        // Where a request with a broken line ends is unknown: 400, and the connection closes.
+        write!(w, "GET /\x01 HTTP/1.1\r\n\r\n").unwrap();
+        let (status, _, _) = read_response(&mut reader);
+        assert_eq!(status, 400);
+        assert_eq!(reader.read(&mut [0; 8]).unwrap(), 0);
+
+        // HTTP/1.0 without keep-alive: one answer in 1.0, then the server closes.
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        write!(&stream, "GET /old HTTP/1.0\r\n\r\n").unwrap();
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line.starts_with("HTTP/1.0 200"), "{line}");
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert!(rest.ends_with(br#""GET /old  0""#));
         stop.send(()).unwrap();
         handle.join().unwrap();
     }
