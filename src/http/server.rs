@@ -219,6 +219,9 @@ impl Server {
     }
 }
 
+/// How long a connection may stall, reading or writing, before it is closed.
+const STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Accepts connections, each served on a thread of its own, until `stopping`.
 fn accept(listener: &TcpListener, shared: &Arc<Shared>) {
     let mut number = 0u64;
@@ -232,6 +235,10 @@ fn accept(listener: &TcpListener, shared: &Arc<Shared>) {
             continue;
         };
         let _ = stream.set_nodelay(true);
+        // Each connection holds a thread: one that sends nothing for a while (idle keep-alive,
+        // a stalled request) or does not take its reply is closed rather than kept forever.
+        let _ = stream.set_read_timeout(Some(STALL));
+        let _ = stream.set_write_timeout(Some(STALL));
         number += 1;
         let id = number;
         if let Ok(handle) = stream.try_clone() {
