@@ -7,20 +7,21 @@
 //! - rows go in sorted by (item, measuredAt), so consecutive inserts into the
 //!   `(subscription_item_id, measured_at)` index land on the same leaf page instead of one
 //!   page per row (values arrive interleaved across items and out of order);
+//! - a row is small (schema.sql, `measurement_values`): an integer item key, and the rowid
+//!   as identity, handed out ascending from the request's `measurement_batches` row, so the
+//!   table only ever appends and there is no id index; tenant, measurement, batch and
+//!   creation time are not repeated per row;
 //! - a bound value stays bound across executions, so a row binds only what differs from the
-//!   previous one: the request's shared values once, item and measurement once per run of rows;
-//! - ids are UUID v7, ascending within the request, seeded once from the thread's user-space
-//!   CSPRNG (`Uuid::now_v7` asks the kernel for random bytes on every call) and encoded on the
-//!   stack; quantities are formatted on the stack;
+//!   previous one: the item key once per run of rows; quantities are formatted on the stack;
 //! - the batch path gives its connection a larger page cache (`raise_page_cache`).
 
 use super::model::{path, Entry, Target};
-use crate::domain::{outbox, time};
+use crate::domain::outbox;
 use crate::error::{ApiError, ApiResult, Violation};
 use crate::resources::invoice_positions::view::number;
 use chrono::Utc;
-use rand::RngCore;
 use rusqlite::{named_params, Connection, OptionalExtension};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::rc::Rc;
@@ -36,14 +37,17 @@ pub struct ItemInfo {
     pub aggregation: String,
     /// Order in which the request's resolver first loaded the item (sort key of the insert).
     pub ord: u32,
+    /// Its `measured_items` key; `None` until it has stored a value.
+    pub key: Cell<Option<i64>>,
 }
 
 const ITEM_SQL: &str = "SELECT i.id, i.subscription_id, s.number, p.measurement_id, m.code,
-           m.aggregation_type
+           m.aggregation_type, k.key
     FROM subscription_items i
     JOIN subscriptions s ON s.id = i.subscription_id
     JOIN products p ON p.id = i.product_id
-    JOIN measurements m ON m.id = p.measurement_id";
+    JOIN measurements m ON m.id = p.measurement_id
+    LEFT JOIN measured_items k ON k.item_id = i.id";
 
 fn item_info(r: &rusqlite::Row) -> rusqlite::Result<ItemInfo> {
     Ok(ItemInfo {
@@ -54,6 +58,7 @@ fn item_info(r: &rusqlite::Row) -> rusqlite::Result<ItemInfo> {
         code: r.get(4)?,
         aggregation: r.get(5)?,
         ord: 0,
+        key: Cell::new(r.get(6)?),
     })
 }
 
@@ -64,7 +69,9 @@ type Items = Rc<[Rc<ItemInfo>]>;
 pub struct Resolver<'a> {
     conn: &'a Connection,
     tenant: &'a str,
-    loaded: u32,
+    /// Every item loaded so far, by id: an item reached both by id and by code is one
+    /// `ItemInfo` (one sort position, one key).
+    loaded: HashMap<String, Rc<ItemInfo>>,
     /// By item id: the item as a one-element slice (what an entry by item resolves to), or
     /// empty when there is no such item.
     items: HashMap<String, Items>,
@@ -77,7 +84,7 @@ impl<'a> Resolver<'a> {
         Resolver {
             conn,
             tenant,
-            loaded: 0,
+            loaded: HashMap::new(),
             items: HashMap::new(),
             subscriptions: HashMap::new(),
             by_code: HashMap::new(),
@@ -85,9 +92,13 @@ impl<'a> Resolver<'a> {
     }
 
     fn numbered(&mut self, mut info: ItemInfo) -> Rc<ItemInfo> {
-        info.ord = self.loaded;
-        self.loaded += 1;
-        Rc::new(info)
+        if let Some(known) = self.loaded.get(&info.id) {
+            return known.clone();
+        }
+        info.ord = u32::try_from(self.loaded.len()).unwrap_or(u32::MAX);
+        let info = Rc::new(info);
+        self.loaded.insert(info.id.clone(), info.clone());
+        info
     }
 
     fn item(&mut self, id: &str) -> ApiResult<Items> {
@@ -261,41 +272,6 @@ impl Write for StackText {
     }
 }
 
-/// UUID v7 ids for the rows of one request, ascending: the request's millisecond, then a
-/// random 62-bit value (RFC 9562 §6.2, method 1: the random part is a counter seeded at
-/// random, here once per request from the thread's user-space CSPRNG). Ascending ids append
-/// to the primary key index; ids random within the millisecond would land all over the
-/// request's stretch of it and split its pages. Ids stay unique across requests: two requests
-/// in the same millisecond would need random seeds less than their row counts apart.
-struct Ids {
-    millis: u64,
-    /// `rand_a` (12 bits) and the counter in `rand_b` (62 bits).
-    rand_a: [u8; 2],
-    counter: u64,
-}
-
-impl Ids {
-    fn new(now_ms: i64) -> Ids {
-        let mut rng = rand::rng();
-        let mut rand_a = [0u8; 2];
-        rng.fill_bytes(&mut rand_a);
-        Ids {
-            millis: u64::try_from(now_ms).unwrap_or_default(),
-            rand_a,
-            // Top bit clear: 2^61 increments before the 62 bits could carry over.
-            counter: rng.next_u64() >> 3,
-        }
-    }
-
-    fn next(&mut self) -> uuid::Uuid {
-        self.counter += 1;
-        let mut bytes = [0u8; 10];
-        bytes[..2].copy_from_slice(&self.rand_a);
-        bytes[2..].copy_from_slice(&self.counter.to_be_bytes());
-        uuid::Builder::from_unix_timestamp_millis(self.millis, &bytes).into_uuid()
-    }
-}
-
 /// One row to insert: entry `n` of the request stored for `item`.
 struct Row<'i> {
     item: &'i ItemInfo,
@@ -325,8 +301,7 @@ pub fn ingest(
         violations.sort_by_key(|v| entry_index(&v.property_path));
         return Err(ApiError::Validation(violations));
     }
-    let now = Utc::now();
-    let (now_ms, created_at) = (now.timestamp_millis(), time::format(now));
+    let now_ms = Utc::now().timestamp_millis();
     let mut rows = Vec::with_capacity(entries.len());
     for (n, (entry, items)) in entries.iter().zip(&targets).enumerate() {
         let at = entry.measured_at.unwrap_or(now_ms);
@@ -338,32 +313,38 @@ pub fn ingest(
     // Index order; `n` keeps rows of one item and instant in arrival order (their rowids
     // order them when read), and makes the key unique, so the unstable sort is deterministic.
     rows.sort_unstable_by_key(|r| (r.item.ord, r.at, r.n));
+    let first = begin_batch(conn, tenant, batch_id, rows.len(), now_ms)?;
 
     let mut insert = conn.prepare_cached(
-        "INSERT INTO measurement_values (id, tenant_id, subscription_item_id, measurement_id,
-                                         quantity, measured_at, event_id, batch_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO measurement_values (id, item, measured_at, quantity, event_id)
+         VALUES (:id, :item, :at, :quantity, :event)",
     )?;
-    insert.raw_bind_parameter(2, tenant)?;
-    insert.raw_bind_parameter(8, batch_id)?;
-    insert.raw_bind_parameter(9, created_at.as_str())?;
-    let mut ids = Ids::new(now_ms);
-    let mut id_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let index = |name: &str| {
+        insert
+            .parameter_index(name)?
+            .ok_or_else(|| ApiError::Internal(format!("no parameter {name}")))
+    };
+    let (p_id, p_item, p_at, p_quantity, p_event) = (
+        index(":id")?,
+        index(":item")?,
+        index(":at")?,
+        index(":quantity")?,
+        index(":event")?,
+    );
     let mut previous: Option<&ItemInfo> = None;
-    for row in &rows {
+    for (rowid, row) in (first..).zip(&rows) {
         let entry = &entries[row.n as usize];
         if !previous.is_some_and(|p| std::ptr::eq(p, row.item)) {
-            insert.raw_bind_parameter(3, row.item.id.as_str())?;
-            insert.raw_bind_parameter(4, row.item.measurement_id.as_str())?;
+            insert.raw_bind_parameter(p_item, item_key(conn, row.item)?)?;
             previous = Some(row.item);
         }
-        insert.raw_bind_parameter(1, &*ids.next().hyphenated().encode_lower(&mut id_buf))?;
+        insert.raw_bind_parameter(p_id, rowid)?;
         let mut quantity = StackText::new();
         write!(quantity, "{}", entry.quantity)
             .map_err(|_| ApiError::Internal("quantity text too long".into()))?;
-        insert.raw_bind_parameter(5, quantity.as_str())?;
-        insert.raw_bind_parameter(6, row.at)?;
-        insert.raw_bind_parameter(7, entry.event_id.as_deref())?;
+        insert.raw_bind_parameter(p_quantity, quantity.as_str())?;
+        insert.raw_bind_parameter(p_at, row.at)?;
+        insert.raw_bind_parameter(p_event, entry.event_id.as_deref())?;
         insert.raw_execute()?;
     }
     drop(insert);
@@ -399,6 +380,46 @@ pub fn ingest(
     Ok(rows.len())
 }
 
+/// Records the request's batch of `size` rows and returns the rowid of its first value: right
+/// after the previous batch's values (batches are never deleted, so rowids are never reused).
+fn begin_batch(
+    conn: &Connection,
+    tenant: &str,
+    batch_id: Option<&str>,
+    size: usize,
+    now_ms: i64,
+) -> ApiResult<i64> {
+    let size = i64::try_from(size).map_err(|_| ApiError::Internal("batch too large".into()))?;
+    let first: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(max(first_value + size), 1) FROM
+                 (SELECT first_value, size FROM measurement_batches
+                  ORDER BY first_value DESC LIMIT 1)",
+        )?
+        .query_row([], |r| r.get(0))?;
+    conn.prepare_cached(
+        "INSERT INTO measurement_batches (first_value, size, id, tenant_id, created_at)
+         VALUES (:first, :size, :id, :tenant, :created_at)",
+    )?
+    .execute(named_params! {
+        ":first": first, ":size": size, ":id": batch_id, ":tenant": tenant,
+        ":created_at": now_ms,
+    })?;
+    Ok(first)
+}
+
+/// The `measured_items` key of `item`, created by its first value.
+fn item_key(conn: &Connection, item: &ItemInfo) -> ApiResult<i64> {
+    if let Some(key) = item.key.get() {
+        return Ok(key);
+    }
+    let key = conn
+        .prepare_cached("INSERT INTO measured_items (item_id) VALUES (:item) RETURNING key")?
+        .query_row(named_params! {":item": item.id}, |r| r.get(0))?;
+    item.key.set(Some(key));
+    Ok(key)
+}
+
 /// The `n` of a `values[n]...` path (0 for a single value's plain field names).
 fn entry_index(path: &str) -> usize {
     path.strip_prefix("values[")
@@ -425,20 +446,6 @@ mod tests {
             let mut text = StackText::new();
             write!(text, "{d}").unwrap();
             assert_eq!(text.as_str(), d.to_string());
-        }
-    }
-
-    #[test]
-    fn ids_ascend_within_a_request() {
-        let mut ids = Ids::new(1_772_323_200_000);
-        let mut previous = ids.next();
-        assert_eq!(previous.get_version_num(), 7);
-        assert_eq!(previous.get_timestamp().unwrap().to_unix().0, 1_772_323_200);
-        for _ in 0..2000 {
-            let id = ids.next();
-            assert!(id.hyphenated().to_string() > previous.hyphenated().to_string());
-            assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
-            previous = id;
         }
     }
 

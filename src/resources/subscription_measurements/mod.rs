@@ -15,7 +15,7 @@
 //! - Batch: `{values: [...]}`, 1 to 1000 values. Every value is checked and resolved before
 //!   the answer; any bad value is a 422 naming each one (`values[3].quantity`) and nothing is
 //!   stored: a bad value is reported, never dropped. All good: 202 `{accepted, id}`, where
-//!   `accepted` counts the values and `id` is the batch id recorded on every stored row.
+//!   `accepted` counts the values and `id` is the batch id (its `measurement_batches` row covers every stored row).
 //!   The rows are written in the request's own transaction (about 5 µs a value, see
 //!   `benches/measurements.rs`): once everything is validated and resolved, inserting is the
 //!   only work left, and a background worker would contend for the same single write lock and
@@ -131,7 +131,7 @@ pub fn parse_batch(raw: RawBatch) -> ApiResult<(Vec<Entry>, Vec<Violation>)> {
 pub struct Accepted {
     /// How many values the batch carried.
     pub accepted: usize,
-    /// The batch id recorded on every stored row.
+    /// The batch id: its `measurement_batches` row covers every stored row.
     pub id: String,
 }
 
