@@ -15,11 +15,11 @@
 //! - Batch: `{values: [...]}`, 1 to 1000 values. Every value is checked and resolved before
 //!   the answer; any bad value is a 422 naming each one (`values[3].quantity`) and nothing is
 //!   stored: a bad value is reported, never dropped. All good: 202 `{accepted, id}`, where
-//!   `accepted` counts the values and `id` is the batch id (its `measurement_batches` row covers every stored row).
-//!   The rows are written in the request's own transaction (about 5 µs a value, see
-//!   `benches/measurements.rs`): once everything is validated and resolved, inserting is the
-//!   only work left, and a background worker would contend for the same single write lock and
-//!   leave a state to poll. The 202 keeps the reference's contract; clients must not rely on
+//!   `accepted` counts the values and `id` is the batch id (its `measurement_batches` row
+//!   covers every stored row). The rows are written in the request's own transaction (about
+//!   4 µs a value, see `benches/measurements.rs`): once everything is validated and resolved,
+//!   inserting is the only work left, and a background worker would contend for the same
+//!   single write lock and leave a state to poll. The 202 keeps the reference's contract; clients must not rely on
 //!   the values being visible later than the answer, and they are visible at once.
 //! - Items of any status accept values (usage reported late for a period already running).
 //! - Each request records one outbox event per item touched, with the item's latest value:
