@@ -1,11 +1,10 @@
-//! Storing measurement values: resolving references (item id, or measurement code +
-//! subscription id or number) with per-request caches, then one bulk insert through one
-//! prepared statement and one outbox event per item touched.
+//! Storing measurement values: references resolved by `resolve::Resolver`, then one bulk
+//! insert through one prepared statement and one outbox event per item touched.
 //!
 //! The insert is the hot path of `POST /subscription-measurements/batch` (see
 //! `benches/measurements.rs`); what makes it cheap, measured there:
 //! - rows go in sorted by (item, measuredAt), so consecutive inserts into the
-//!   `(subscription_item_id, measured_at)` index land on the same leaf page instead of one
+//!   `(item, measured_at)` index land on the same leaf page instead of one
 //!   page per row (values arrive interleaved across items and out of order);
 //! - a row is small (schema.sql, `measurement_values`): an integer item key, and the rowid
 //!   as identity, handed out ascending from the request's `measurement_batches` row, so the
@@ -15,212 +14,15 @@
 //!   previous one: the item key once per run of rows; quantities are formatted on the stack;
 //! - the batch path gives its connection a larger page cache (`raise_page_cache`).
 
-use super::model::{path, Entry, Target};
+use super::model::Entry;
+use super::resolve::{ItemInfo, Resolver};
 use crate::domain::outbox;
 use crate::error::{ApiError, ApiResult, Violation};
 use crate::resources::invoice_positions::view::number;
 use chrono::Utc;
-use rusqlite::{named_params, Connection, OptionalExtension};
-use std::cell::Cell;
+use rusqlite::{named_params, Connection};
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::rc::Rc;
-
-/// What a value needs to know about the item it is stored for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemInfo {
-    pub id: String,
-    pub subscription_id: String,
-    pub subscription_number: String,
-    pub measurement_id: String,
-    pub code: String,
-    pub aggregation: String,
-    /// Order in which the request's resolver first loaded the item (sort key of the insert).
-    pub ord: u32,
-    /// Its `measured_items` key; `None` until it has stored a value.
-    pub key: Cell<Option<i64>>,
-}
-
-const ITEM_SQL: &str = "SELECT i.id, i.subscription_id, s.number, p.measurement_id, m.code,
-           m.aggregation_type, k.key
-    FROM subscription_items i
-    JOIN subscriptions s ON s.id = i.subscription_id
-    JOIN products p ON p.id = i.product_id
-    JOIN measurements m ON m.id = p.measurement_id
-    LEFT JOIN measured_items k ON k.item_id = i.id";
-
-fn item_info(r: &rusqlite::Row) -> rusqlite::Result<ItemInfo> {
-    Ok(ItemInfo {
-        id: r.get(0)?,
-        subscription_id: r.get(1)?,
-        subscription_number: r.get(2)?,
-        measurement_id: r.get(3)?,
-        code: r.get(4)?,
-        aggregation: r.get(5)?,
-        ord: 0,
-        key: Cell::new(r.get(6)?),
-    })
-}
-
-type Items = Rc<[Rc<ItemInfo>]>;
-
-/// Resolves entry targets to items, caching each lookup for the request: a batch of 1000
-/// values for a handful of items costs a handful of queries.
-pub struct Resolver<'a> {
-    conn: &'a Connection,
-    tenant: &'a str,
-    /// Every item loaded so far, by id: an item reached both by id and by code is one
-    /// `ItemInfo` (one sort position, one key).
-    loaded: HashMap<String, Rc<ItemInfo>>,
-    /// By item id: the item as a one-element slice (what an entry by item resolves to), or
-    /// empty when there is no such item.
-    items: HashMap<String, Items>,
-    subscriptions: HashMap<String, Option<(String, String)>>,
-    by_code: HashMap<(String, String), Items>,
-}
-
-impl<'a> Resolver<'a> {
-    pub fn new(conn: &'a Connection, tenant: &'a str) -> Self {
-        Resolver {
-            conn,
-            tenant,
-            loaded: HashMap::new(),
-            items: HashMap::new(),
-            subscriptions: HashMap::new(),
-            by_code: HashMap::new(),
-        }
-    }
-
-    fn numbered(&mut self, mut info: ItemInfo) -> Rc<ItemInfo> {
-        if let Some(known) = self.loaded.get(&info.id) {
-            return known.clone();
-        }
-        info.ord = u32::try_from(self.loaded.len()).unwrap_or(u32::MAX);
-        let info = Rc::new(info);
-        self.loaded.insert(info.id.clone(), info.clone());
-        info
-    }
-
-    fn item(&mut self, id: &str) -> ApiResult<Items> {
-        if let Some(hit) = self.items.get(id) {
-            return Ok(hit.clone());
-        }
-        let found: Items = self
-            .conn
-            .prepare_cached(&format!(
-                "{ITEM_SQL} WHERE i.tenant_id = :tenant AND i.id = :id"
-            ))?
-            .query_row(named_params! {":tenant": self.tenant, ":id": id}, item_info)
-            .optional()?
-            .map(|info| self.numbered(info))
-            .into_iter()
-            .collect();
-        self.items.insert(id.to_string(), found.clone());
-        Ok(found)
-    }
-
-    /// `(id, number)` of the tenant's subscription with this id or number.
-    fn subscription(&mut self, reference: &str) -> ApiResult<Option<(String, String)>> {
-        if let Some(hit) = self.subscriptions.get(reference) {
-            return Ok(hit.clone());
-        }
-        let found = self
-            .conn
-            .prepare_cached(
-                "SELECT id, number FROM subscriptions
-                 WHERE tenant_id = :tenant AND (id = :ref OR number = :ref) LIMIT 1",
-            )?
-            .query_row(
-                named_params! {":tenant": self.tenant, ":ref": reference},
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        self.subscriptions
-            .insert(reference.to_string(), found.clone());
-        Ok(found)
-    }
-
-    fn items_with_code(&mut self, subscription: &str, code: &str) -> ApiResult<Items> {
-        let key = (subscription.to_string(), code.to_string());
-        if let Some(hit) = self.by_code.get(&key) {
-            return Ok(hit.clone());
-        }
-        let found: Vec<ItemInfo> = self
-            .conn
-            .prepare_cached(&format!(
-                "{ITEM_SQL} WHERE i.tenant_id = :tenant AND i.subscription_id = :sub
-                   AND m.code = :code ORDER BY i.created_at, i.id"
-            ))?
-            .query_map(
-                named_params! {":tenant": self.tenant, ":sub": subscription, ":code": code},
-                item_info,
-            )?
-            .collect::<Result<_, _>>()?;
-        let found: Items = found.into_iter().map(|i| self.numbered(i)).collect();
-        self.by_code.insert(key, found.clone());
-        Ok(found)
-    }
-
-    /// The items an entry is stored for; violations (with the entry's paths) for references
-    /// that do not resolve or do not match each other.
-    pub fn resolve(
-        &mut self,
-        target: &Target,
-        index: Option<usize>,
-        out: &mut Vec<Violation>,
-    ) -> ApiResult<Items> {
-        let none = || -> Items { Rc::new([]) };
-        let mut bad = |key: &str, message: &str| {
-            out.push(Violation::new(path(index, key), message, "not_found"));
-        };
-        match target {
-            Target::Item {
-                item,
-                code,
-                subscription,
-            } => {
-                let found = self.item(item)?;
-                let Some(info) = found.first() else {
-                    bad("subscriptionItem", "This subscription item does not exist.");
-                    return Ok(none());
-                };
-                let mut ok = true;
-                if code.as_ref().is_some_and(|c| *c != info.code) {
-                    bad(
-                        "measurementCode",
-                        "The subscription item does not use this measurement.",
-                    );
-                    ok = false;
-                }
-                if subscription
-                    .as_ref()
-                    .is_some_and(|s| *s != info.subscription_id && *s != info.subscription_number)
-                {
-                    bad(
-                        "subscription",
-                        "The subscription item does not belong to this subscription.",
-                    );
-                    ok = false;
-                }
-                Ok(if ok { found } else { none() })
-            }
-            Target::Code { code, subscription } => {
-                let Some((sub_id, _)) = self.subscription(subscription)? else {
-                    bad("subscription", "This subscription does not exist.");
-                    return Ok(none());
-                };
-                let items = self.items_with_code(&sub_id, code)?;
-                if items.is_empty() {
-                    bad(
-                        "measurementCode",
-                        "No item of the subscription uses a measurement with this code.",
-                    );
-                }
-                Ok(items)
-            }
-        }
-    }
-}
 
 /// Page cache the batch path wants on its connection, in KiB (SQLite's default is 2 MiB).
 /// With a small cache, a large batch evicts the index pages it keeps coming back to and
@@ -293,6 +95,7 @@ pub fn ingest(
     batch_id: Option<&str>,
 ) -> ApiResult<usize> {
     let mut resolver = Resolver::new(conn, tenant);
+    resolver.prefetch(entries)?;
     let mut targets = Vec::with_capacity(entries.len());
     for entry in entries {
         targets.push(resolver.resolve(&entry.target, entry.index, &mut violations)?);

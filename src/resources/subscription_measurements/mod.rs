@@ -29,6 +29,7 @@
 pub mod ingest;
 pub mod model;
 pub mod parse;
+pub mod resolve;
 pub mod store;
 
 use crate::domain::ids::new_id;
