@@ -116,6 +116,9 @@ pub fn ingest(
     // Index order; `n` keeps rows of one item and instant in arrival order (their rowids
     // order them when read), and makes the key unique, so the unstable sort is deterministic.
     rows.sort_unstable_by_key(|r| (r.item.ord, r.at, r.n));
+    if rows.is_empty() {
+        return Ok(0);
+    }
     let first = begin_batch(conn, tenant, batch_id, rows.len(), now_ms)?;
 
     let mut insert = conn.prepare_cached(
@@ -134,14 +137,18 @@ pub fn ingest(
         index(":quantity")?,
         index(":event")?,
     );
+    // The first row takes the batch's first rowid, the others are left to SQLite, which gives
+    // a new row one more than the table's largest rowid: the next of the batch, as `first`
+    // is past every stored value. A given rowid costs a search of the table per row, a new
+    // one a step to its last page.
+    insert.raw_bind_parameter(p_id, first)?;
     let mut previous: Option<&ItemInfo> = None;
-    for (rowid, row) in (first..).zip(&rows) {
+    for (i, row) in rows.iter().enumerate() {
         let entry = &entries[row.n as usize];
         if !previous.is_some_and(|p| std::ptr::eq(p, row.item)) {
             insert.raw_bind_parameter(p_item, item_key(conn, row.item)?)?;
             previous = Some(row.item);
         }
-        insert.raw_bind_parameter(p_id, rowid)?;
         let mut quantity = StackText::new();
         write!(quantity, "{}", entry.quantity)
             .map_err(|_| ApiError::Internal("quantity text too long".into()))?;
@@ -149,8 +156,16 @@ pub fn ingest(
         insert.raw_bind_parameter(p_at, row.at)?;
         insert.raw_bind_parameter(p_event, entry.event_id.as_deref())?;
         insert.raw_execute()?;
+        if i == 0 {
+            insert.raw_bind_parameter(p_id, rusqlite::types::Null)?;
+        }
     }
     drop(insert);
+    if conn.last_insert_rowid() != first + rows.len() as i64 - 1 {
+        return Err(ApiError::Internal(
+            "measurement values did not get their batch's rowids".into(),
+        ));
+    }
 
     // Per item: its latest row of the request (by measuredAt, then arrival), the last of its
     // run as the rows are sorted.
