@@ -25,6 +25,10 @@
 //! - Each request records one outbox event per item touched, with the item's latest value:
 //!   `subscription.item.quantity_changed` for `last_value` measurements (the default
 //!   `quantity`), `subscription.item.metered` for the others.
+//! - A value's `id` (a UUID v7) is derived from its row, not stored (`store::value_id`,
+//!   schema.sql `measurement_values`): the same on every read, and never given to another
+//!   value, also after the value was deleted with its item. `measurement` is the item's
+//!   product's measurement as it is now, the one billing aggregates the value by.
 
 pub mod ingest;
 pub mod model;
