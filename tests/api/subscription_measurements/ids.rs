@@ -1,6 +1,6 @@
 //! Value ids: derived from the row (schema.sql, `measurement_values`), yet shown the same on
 //! every read, unique, never handed out again after their value is gone, and only in the
-//! form they were shown.
+//! form they were shown; a value without an event id counts as its own event by its id.
 
 use super::fixture;
 use crate::common::{assert_problem, Server};
@@ -97,4 +97,31 @@ fn value_ids_are_stable_unique_and_never_reused() {
     for gone in &of_seats {
         assert_problem(&s.get(&format!("/subscription-measurements/{gone}")), 404);
     }
+}
+
+#[test]
+fn values_without_an_event_id_are_each_their_own_event() {
+    let s = Server::start();
+    let f = fixture(&s);
+    let visitors = &f.items["visitors"][0];
+    let value = |id: Option<&str>| {
+        let mut v = json!({"subscriptionItem": visitors, "quantity": 1,
+                           "measuredAt": "2026-03-05T12:00:00Z"});
+        if let Some(id) = id {
+            v["id"] = id.into();
+        }
+        v
+    };
+    for _ in 0..2 {
+        let r = s.post(
+            "/subscription-measurements/batch",
+            &json!({"values": [value(None), value(Some("u1")), value(None)]}),
+        );
+        assert_eq!(r.status, 202, "{}", r.text);
+    }
+    // count_unique: four values without an event id, and u1.
+    assert_eq!(
+        super::quantity(&s, visitors, super::march()),
+        super::dec("5")
+    );
 }
