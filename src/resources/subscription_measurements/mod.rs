@@ -17,7 +17,7 @@
 //!   stored: a bad value is reported, never dropped. All good: 202 `{accepted, id}`, where
 //!   `accepted` counts the values and `id` is the batch id (its `measurement_batches` row
 //!   covers every stored row). The rows are written in the request's own transaction (about
-//!   4 µs a value, see `benches/measurements.rs`): once everything is validated and resolved,
+//!   3 µs a value, see `benches/measurements.rs`): once everything is validated and resolved,
 //!   inserting is the only work left, and a background worker would contend for the same
 //!   single write lock and leave a state to poll. The 202 keeps the reference's contract; clients must not rely on
 //!   the values being visible later than the answer, and they are visible at once.
