@@ -842,24 +842,55 @@ CREATE TABLE billing_groups (
 );
 CREATE INDEX billing_groups_customer ON billing_groups (customer_id, created_at);
 
+-- Measurement values are the one table written at bulk rates (POST
+-- /subscription-measurements/batch, benches/measurements.rs), so their rows carry only what
+-- cannot be derived, in integers where possible: no tenant (the item's), no measurement (the
+-- item's product's, as billing reads it), no per-row id text, batch id or creation time (the
+-- batch row's).
+
+-- The integer key values use for an item (a 36-character TEXT id in every row and index
+-- entry costs more than the rest of the row). Created by the first value stored for the item;
+-- INTEGER PRIMARY KEY, so VACUUM keeps it. A key freed by a deleted item takes its values
+-- with it (measured_items_cascade), so reusing it mixes nothing up.
+CREATE TABLE measured_items (
+    key     INTEGER PRIMARY KEY,
+    item_id TEXT NOT NULL UNIQUE REFERENCES subscription_items(id) ON DELETE CASCADE
+);
+
+-- One row per request that stored values (a single value: a batch of one without id). Its
+-- values have the rowids first_value .. first_value + size - 1; first_value continues after
+-- the previous batch's values, and batches are never deleted, so a value's rowid, and the
+-- public id derived from it, is never handed out twice, even after its value was deleted.
+-- id: the batch id `POST .../batch` answers (UUID v7); created_at: unix milliseconds UTC.
+CREATE TABLE measurement_batches (
+    first_value INTEGER PRIMARY KEY,
+    size        INTEGER NOT NULL CHECK (size > 0),
+    id          TEXT UNIQUE,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    created_at  INTEGER NOT NULL
+);
+
 -- Reported usage and quantity values (08 §3), one row per value and item (a value sent by
 -- measurement code fans out to every matching item). Append-only; aggregated per period by
--- src/billing/usage.rs. quantity is exact decimal TEXT; measured_at is INTEGER unix
--- milliseconds UTC, so the batch path stores a number instead of formatting text and period
--- windows are integer ranges. event_id: the caller's id for count_unique (NULL: its own event).
+-- src/billing/usage.rs. The rowid is the value's identity: the public id is a UUID v7 of its
+-- batch's created_at and the rowid (store::value_id), found again by decoding it. item:
+-- measured_items.key (no foreign key: see measured_items_cascade). quantity is exact decimal
+-- TEXT; measured_at is INTEGER unix milliseconds UTC, so the batch path stores a number
+-- instead of formatting text and period windows are integer ranges. event_id: the caller's id for count_unique (NULL: its own event).
 -- Ties of measured_at are ordered by rowid (arrival).
 CREATE TABLE measurement_values (
-    id                   TEXT PRIMARY KEY,
-    tenant_id            TEXT NOT NULL REFERENCES tenants(id),
-    subscription_item_id TEXT NOT NULL REFERENCES subscription_items(id) ON DELETE CASCADE,
-    measurement_id       TEXT NOT NULL REFERENCES measurements(id),
-    quantity             TEXT NOT NULL,
-    measured_at          INTEGER NOT NULL,
-    event_id             TEXT,
-    batch_id             TEXT,
-    created_at           TEXT NOT NULL
+    id          INTEGER PRIMARY KEY,
+    item        INTEGER NOT NULL,
+    measured_at INTEGER NOT NULL,
+    quantity    TEXT NOT NULL,
+    event_id    TEXT
 );
-CREATE INDEX measurement_values_item ON measurement_values (subscription_item_id, measured_at);
+CREATE INDEX measurement_values_item ON measurement_values (item, measured_at);
+-- ON DELETE CASCADE without a foreign key: a foreign key costs a measured_items lookup per
+-- inserted value, and only ingest writes values, for keys it has just resolved. Fires when the
+-- item's deletion cascades to measured_items too.
+CREATE TRIGGER measured_items_cascade AFTER DELETE ON measured_items
+BEGIN DELETE FROM measurement_values WHERE item = OLD.key; END;
 
 -- Billing runs and billed periods (src/resources/billing_runs, src/billing)
 -- One row per run, dry runs included (they write nothing else). Counts are what the run billed

@@ -2,7 +2,7 @@
 //! `subscription_measurements::ingest_batch`, the function the handler of
 //! `POST /subscription-measurements/batch` calls (JSON parse, checks, reference resolution,
 //! insert, outbox), each batch in its own SAVEPOINT as on the writer thread, against raw
-//! prepared INSERTs of the very same rows (ids and texts precomputed, arrival order) as
+//! prepared INSERTs of the very same rows (item keys and texts precomputed, arrival order) as
 //! baseline, each phase on a fresh database file in the same run. Then the same bodies over
 //! HTTP. Run with `cargo bench --bench measurements`; options (after `--`): `--batches 200`,
 //! `--scenario stream|scattered` (default both), `--no-http`.
@@ -47,7 +47,6 @@ const HOUR: i64 = 3_600_000;
 /// One item of the fixture.
 struct Item {
     id: String,
-    measurement: String,
     subscription_number: String,
     code: &'static str,
 }
@@ -113,16 +112,8 @@ fn fixture(conn: &Connection) -> (String, String, Vec<Item>) {
                 params![id, tenant, sub, code, now],
             )
             .unwrap();
-            let measurement = conn
-                .query_row(
-                    "SELECT id FROM measurements WHERE tenant_id = ?1 AND code = ?2",
-                    params![tenant, code],
-                    |r| r.get(0),
-                )
-                .unwrap();
             items.push(Item {
                 id,
-                measurement,
                 subscription_number: number.clone(),
                 code,
             });
@@ -192,8 +183,9 @@ fn fresh(dir: &Path, name: &str) -> (Connection, String, String, Vec<Item>) {
 fn digest(conn: &Connection, items: &[Item]) -> (i64, u64) {
     let mut stmt = conn
         .prepare(
-            "SELECT subscription_item_id, quantity, measured_at, event_id FROM measurement_values
-             ORDER BY event_id",
+            "SELECT k.item_id, v.quantity, v.measured_at, v.event_id
+             FROM measurement_values v JOIN measured_items k ON k.key = v.item
+             ORDER BY v.event_id",
         )
         .unwrap();
     let mut rows = stmt.query([]).unwrap();
@@ -220,29 +212,36 @@ fn baseline(dir: &Path, name: &str, rows: &[Row]) -> (f64, (i64, u64)) {
     let (conn, tenant, _, items) = fresh(dir, name);
     ingest::raise_page_cache(&conn).unwrap();
     let now = chrono::Utc::now().timestamp_millis();
-    let ids: Vec<String> = rows.iter().map(|_| kontor::domain::ids::new_id()).collect();
+    // Item keys exist before the clock starts (the batch path creates them once per item).
+    let keys: Vec<i64> = items
+        .iter()
+        .map(|i| {
+            conn.query_row(
+                "INSERT INTO measured_items (item_id) VALUES (?1) RETURNING key",
+                [&i.id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        })
+        .collect();
     let t = Instant::now();
     let tx = Tx::begin(&conn, true).unwrap();
     {
+        tx.execute(
+            "INSERT INTO measurement_batches (first_value, size, id, tenant_id, created_at)
+             VALUES (1, ?1, 'batch', ?2, ?3)",
+            params![rows.len() as i64, tenant, now],
+        )
+        .unwrap();
         let mut insert = tx
             .prepare(
-                "INSERT INTO measurement_values (id, tenant_id, subscription_item_id,
-                     measurement_id, quantity, measured_at, event_id, batch_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'batch', '2026-03-01T00:00:00+00:00')",
+                "INSERT INTO measurement_values (item, measured_at, quantity, event_id)
+                 VALUES (?1, ?2, ?3, ?4)",
             )
             .unwrap();
-        for ((item, quantity, at, event), id) in rows.iter().zip(&ids) {
-            let item = &items[*item];
+        for (item, quantity, at, event) in rows {
             insert
-                .execute(params![
-                    id,
-                    tenant,
-                    item.id,
-                    item.measurement,
-                    quantity,
-                    at.unwrap_or(now),
-                    event
-                ])
+                .execute(params![keys[*item], at.unwrap_or(now), quantity, event])
                 .unwrap();
         }
     }

@@ -1,7 +1,9 @@
 //! Subscription measurements API tests: single values (204) by item or by measurement code and
 //! subscription id or number, reads, batches (202; every bad value named, nothing stored),
 //! aggregation of each type per period through `store::usage_for_period`, scopes and tenant
-//! isolation.
+//! isolation. Value ids: `subscription_measurements/ids.rs`.
+
+mod ids;
 
 use crate::common::{assert_problem, Server};
 use chrono::NaiveDate;
@@ -119,14 +121,16 @@ fn single_values_by_item_and_by_code() {
     );
     assert_eq!(r.status, 204, "{}", r.text);
     assert!(r.text.is_empty());
-    let (id, at): (String, i64) = s
+    let (rowid, at): (i64, i64) = s
         .db()
         .query_row("SELECT id, measured_at FROM measurement_values", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();
+    let id = store::id_of(&s.db(), rowid).unwrap();
     let v = s.get(&format!("/subscription-measurements/{id}"));
     assert_eq!(v.status, 200, "{}", v.text);
+    assert_eq!(v.body["id"], id.as_str());
     assert_eq!(v.body["subscriptionItem"], item.as_str());
     assert_eq!(v.body["quantity"], json!(10.239));
     assert!(v.text.contains("10.239"));
@@ -246,7 +250,8 @@ fn batches_store_all_or_name_every_bad_value() {
     let stored: i64 = s
         .db()
         .query_row(
-            "SELECT count(*) FROM measurement_values WHERE batch_id = ?1",
+            "SELECT count(*) FROM measurement_values v JOIN measurement_batches b
+               ON v.id >= b.first_value AND v.id < b.first_value + b.size WHERE b.id = ?1",
             [batch],
             |r| r.get(0),
         )
@@ -385,10 +390,11 @@ fn scopes_and_tenant_isolation() {
     let one = json!({"subscriptionItem": item, "quantity": 3});
     let batch = json!({"values": [one.clone()]});
     assert_eq!(s.post("/subscription-measurements", &one).status, 204);
-    let id: String = s
+    let rowid: i64 = s
         .db()
         .query_row("SELECT id FROM measurement_values", [], |r| r.get(0))
         .unwrap();
+    let id = store::id_of(&s.db(), rowid).unwrap();
     let read = format!("/subscription-measurements/{id}");
     for (method, path, body) in [
         ("POST", "/subscription-measurements", Some(&one)),

@@ -1,215 +1,32 @@
-//! Storing measurement values: resolving references (item id, or measurement code +
-//! subscription id or number) with per-request caches, then one bulk insert through one
-//! prepared statement and one outbox event per item touched.
+//! Storing measurement values: references resolved by `resolve::Resolver`, then one bulk
+//! insert through one prepared statement and one outbox event per item touched.
 //!
 //! The insert is the hot path of `POST /subscription-measurements/batch` (see
 //! `benches/measurements.rs`); what makes it cheap, measured there:
 //! - rows go in sorted by (item, measuredAt), so consecutive inserts into the
-//!   `(subscription_item_id, measured_at)` index land on the same leaf page instead of one
-//!   page per row (values arrive interleaved across items and out of order);
+//!   `(item, measured_at)` index land on the same leaf page instead of one page per row
+//!   (values arrive interleaved across items and out of order);
+//! - a row is small (schema.sql, `measurement_values`): an integer item key, and the rowid
+//!   as identity, handed out ascending from the request's `measurement_batches` row, so the
+//!   table only ever appends and there is no id index; tenant, measurement, batch and
+//!   creation time are not repeated per row, and no foreign key is checked per row;
+//! - only the first row's rowid is given, SQLite numbers the others on from the table's end;
 //! - a bound value stays bound across executions, so a row binds only what differs from the
-//!   previous one: the request's shared values once, item and measurement once per run of rows;
-//! - ids are UUID v7, ascending within the request, seeded once from the thread's user-space
-//!   CSPRNG (`Uuid::now_v7` asks the kernel for random bytes on every call) and encoded on the
-//!   stack; quantities are formatted on the stack;
+//!   previous one: the item key once per run of rows; quantities are formatted on the stack;
 //! - the batch path gives its connection a larger page cache (`raise_page_cache`).
+//!
+//! One statement per row stays: INSERTs of 64 rows each ran more instructions (the
+//! multi-row VALUES runs as a coroutine with a statement journal).
 
-use super::model::{path, Entry, Target};
-use crate::domain::{outbox, time};
+use super::model::Entry;
+use super::resolve::{ItemInfo, Resolver};
+use crate::domain::outbox;
 use crate::error::{ApiError, ApiResult, Violation};
 use crate::resources::invoice_positions::view::number;
 use chrono::Utc;
-use rand::RngCore;
-use rusqlite::{named_params, Connection, OptionalExtension};
-use std::collections::HashMap;
+use rusqlite::{named_params, Connection};
+use serde::Serialize;
 use std::fmt::Write;
-use std::rc::Rc;
-
-/// What a value needs to know about the item it is stored for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemInfo {
-    pub id: String,
-    pub subscription_id: String,
-    pub subscription_number: String,
-    pub measurement_id: String,
-    pub code: String,
-    pub aggregation: String,
-    /// Order in which the request's resolver first loaded the item (sort key of the insert).
-    pub ord: u32,
-}
-
-const ITEM_SQL: &str = "SELECT i.id, i.subscription_id, s.number, p.measurement_id, m.code,
-           m.aggregation_type
-    FROM subscription_items i
-    JOIN subscriptions s ON s.id = i.subscription_id
-    JOIN products p ON p.id = i.product_id
-    JOIN measurements m ON m.id = p.measurement_id";
-
-fn item_info(r: &rusqlite::Row) -> rusqlite::Result<ItemInfo> {
-    Ok(ItemInfo {
-        id: r.get(0)?,
-        subscription_id: r.get(1)?,
-        subscription_number: r.get(2)?,
-        measurement_id: r.get(3)?,
-        code: r.get(4)?,
-        aggregation: r.get(5)?,
-        ord: 0,
-    })
-}
-
-type Items = Rc<[Rc<ItemInfo>]>;
-
-/// Resolves entry targets to items, caching each lookup for the request: a batch of 1000
-/// values for a handful of items costs a handful of queries.
-pub struct Resolver<'a> {
-    conn: &'a Connection,
-    tenant: &'a str,
-    loaded: u32,
-    /// By item id: the item as a one-element slice (what an entry by item resolves to), or
-    /// empty when there is no such item.
-    items: HashMap<String, Items>,
-    subscriptions: HashMap<String, Option<(String, String)>>,
-    by_code: HashMap<(String, String), Items>,
-}
-
-impl<'a> Resolver<'a> {
-    pub fn new(conn: &'a Connection, tenant: &'a str) -> Self {
-        Resolver {
-            conn,
-            tenant,
-            loaded: 0,
-            items: HashMap::new(),
-            subscriptions: HashMap::new(),
-            by_code: HashMap::new(),
-        }
-    }
-
-    fn numbered(&mut self, mut info: ItemInfo) -> Rc<ItemInfo> {
-        info.ord = self.loaded;
-        self.loaded += 1;
-        Rc::new(info)
-    }
-
-    fn item(&mut self, id: &str) -> ApiResult<Items> {
-        if let Some(hit) = self.items.get(id) {
-            return Ok(hit.clone());
-        }
-        let found: Items = self
-            .conn
-            .prepare_cached(&format!(
-                "{ITEM_SQL} WHERE i.tenant_id = :tenant AND i.id = :id"
-            ))?
-            .query_row(named_params! {":tenant": self.tenant, ":id": id}, item_info)
-            .optional()?
-            .map(|info| self.numbered(info))
-            .into_iter()
-            .collect();
-        self.items.insert(id.to_string(), found.clone());
-        Ok(found)
-    }
-
-    /// `(id, number)` of the tenant's subscription with this id or number.
-    fn subscription(&mut self, reference: &str) -> ApiResult<Option<(String, String)>> {
-        if let Some(hit) = self.subscriptions.get(reference) {
-            return Ok(hit.clone());
-        }
-        let found = self
-            .conn
-            .prepare_cached(
-                "SELECT id, number FROM subscriptions
-                 WHERE tenant_id = :tenant AND (id = :ref OR number = :ref) LIMIT 1",
-            )?
-            .query_row(
-                named_params! {":tenant": self.tenant, ":ref": reference},
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        self.subscriptions
-            .insert(reference.to_string(), found.clone());
-        Ok(found)
-    }
-
-    fn items_with_code(&mut self, subscription: &str, code: &str) -> ApiResult<Items> {
-        let key = (subscription.to_string(), code.to_string());
-        if let Some(hit) = self.by_code.get(&key) {
-            return Ok(hit.clone());
-        }
-        let found: Vec<ItemInfo> = self
-            .conn
-            .prepare_cached(&format!(
-                "{ITEM_SQL} WHERE i.tenant_id = :tenant AND i.subscription_id = :sub
-                   AND m.code = :code ORDER BY i.created_at, i.id"
-            ))?
-            .query_map(
-                named_params! {":tenant": self.tenant, ":sub": subscription, ":code": code},
-                item_info,
-            )?
-            .collect::<Result<_, _>>()?;
-        let found: Items = found.into_iter().map(|i| self.numbered(i)).collect();
-        self.by_code.insert(key, found.clone());
-        Ok(found)
-    }
-
-    /// The items an entry is stored for; violations (with the entry's paths) for references
-    /// that do not resolve or do not match each other.
-    pub fn resolve(
-        &mut self,
-        target: &Target,
-        index: Option<usize>,
-        out: &mut Vec<Violation>,
-    ) -> ApiResult<Items> {
-        let none = || -> Items { Rc::new([]) };
-        let mut bad = |key: &str, message: &str| {
-            out.push(Violation::new(path(index, key), message, "not_found"));
-        };
-        match target {
-            Target::Item {
-                item,
-                code,
-                subscription,
-            } => {
-                let found = self.item(item)?;
-                let Some(info) = found.first() else {
-                    bad("subscriptionItem", "This subscription item does not exist.");
-                    return Ok(none());
-                };
-                let mut ok = true;
-                if code.as_ref().is_some_and(|c| *c != info.code) {
-                    bad(
-                        "measurementCode",
-                        "The subscription item does not use this measurement.",
-                    );
-                    ok = false;
-                }
-                if subscription
-                    .as_ref()
-                    .is_some_and(|s| *s != info.subscription_id && *s != info.subscription_number)
-                {
-                    bad(
-                        "subscription",
-                        "The subscription item does not belong to this subscription.",
-                    );
-                    ok = false;
-                }
-                Ok(if ok { found } else { none() })
-            }
-            Target::Code { code, subscription } => {
-                let Some((sub_id, _)) = self.subscription(subscription)? else {
-                    bad("subscription", "This subscription does not exist.");
-                    return Ok(none());
-                };
-                let items = self.items_with_code(&sub_id, code)?;
-                if items.is_empty() {
-                    bad(
-                        "measurementCode",
-                        "No item of the subscription uses a measurement with this code.",
-                    );
-                }
-                Ok(items)
-            }
-        }
-    }
-}
 
 /// Page cache the batch path wants on its connection, in KiB (SQLite's default is 2 MiB).
 /// With a small cache, a large batch evicts the index pages it keeps coming back to and
@@ -261,41 +78,6 @@ impl Write for StackText {
     }
 }
 
-/// UUID v7 ids for the rows of one request, ascending: the request's millisecond, then a
-/// random 62-bit value (RFC 9562 §6.2, method 1: the random part is a counter seeded at
-/// random, here once per request from the thread's user-space CSPRNG). Ascending ids append
-/// to the primary key index; ids random within the millisecond would land all over the
-/// request's stretch of it and split its pages. Ids stay unique across requests: two requests
-/// in the same millisecond would need random seeds less than their row counts apart.
-struct Ids {
-    millis: u64,
-    /// `rand_a` (12 bits) and the counter in `rand_b` (62 bits).
-    rand_a: [u8; 2],
-    counter: u64,
-}
-
-impl Ids {
-    fn new(now_ms: i64) -> Ids {
-        let mut rng = rand::rng();
-        let mut rand_a = [0u8; 2];
-        rng.fill_bytes(&mut rand_a);
-        Ids {
-            millis: u64::try_from(now_ms).unwrap_or_default(),
-            rand_a,
-            // Top bit clear: 2^61 increments before the 62 bits could carry over.
-            counter: rng.next_u64() >> 3,
-        }
-    }
-
-    fn next(&mut self) -> uuid::Uuid {
-        self.counter += 1;
-        let mut bytes = [0u8; 10];
-        bytes[..2].copy_from_slice(&self.rand_a);
-        bytes[2..].copy_from_slice(&self.counter.to_be_bytes());
-        uuid::Builder::from_unix_timestamp_millis(self.millis, &bytes).into_uuid()
-    }
-}
-
 /// One row to insert: entry `n` of the request stored for `item`.
 struct Row<'i> {
     item: &'i ItemInfo,
@@ -317,6 +99,7 @@ pub fn ingest(
     batch_id: Option<&str>,
 ) -> ApiResult<usize> {
     let mut resolver = Resolver::new(conn, tenant);
+    resolver.prefetch(entries)?;
     let mut targets = Vec::with_capacity(entries.len());
     for entry in entries {
         targets.push(resolver.resolve(&entry.target, entry.index, &mut violations)?);
@@ -325,8 +108,7 @@ pub fn ingest(
         violations.sort_by_key(|v| entry_index(&v.property_path));
         return Err(ApiError::Validation(violations));
     }
-    let now = Utc::now();
-    let (now_ms, created_at) = (now.timestamp_millis(), time::format(now));
+    let now_ms = Utc::now().timestamp_millis();
     let mut rows = Vec::with_capacity(entries.len());
     for (n, (entry, items)) in entries.iter().zip(&targets).enumerate() {
         let at = entry.measured_at.unwrap_or(now_ms);
@@ -338,46 +120,64 @@ pub fn ingest(
     // Index order; `n` keeps rows of one item and instant in arrival order (their rowids
     // order them when read), and makes the key unique, so the unstable sort is deterministic.
     rows.sort_unstable_by_key(|r| (r.item.ord, r.at, r.n));
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let first = begin_batch(conn, tenant, batch_id, rows.len(), now_ms)?;
 
     let mut insert = conn.prepare_cached(
-        "INSERT INTO measurement_values (id, tenant_id, subscription_item_id, measurement_id,
-                                         quantity, measured_at, event_id, batch_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO measurement_values (id, item, measured_at, quantity, event_id)
+         VALUES (:id, :item, :at, :quantity, :event)",
     )?;
-    insert.raw_bind_parameter(2, tenant)?;
-    insert.raw_bind_parameter(8, batch_id)?;
-    insert.raw_bind_parameter(9, created_at.as_str())?;
-    let mut ids = Ids::new(now_ms);
-    let mut id_buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    let index = |name: &str| {
+        insert
+            .parameter_index(name)?
+            .ok_or_else(|| ApiError::Internal(format!("no parameter {name}")))
+    };
+    let (p_id, p_item, p_at, p_quantity, p_event) = (
+        index(":id")?,
+        index(":item")?,
+        index(":at")?,
+        index(":quantity")?,
+        index(":event")?,
+    );
+    // The first row takes the batch's first rowid, the others are left to SQLite, which gives
+    // a new row one more than the table's largest rowid: the next of the batch, as `first`
+    // is past every stored value. A given rowid costs a search of the table per row, a new
+    // one a step to its last page.
+    insert.raw_bind_parameter(p_id, first)?;
     let mut previous: Option<&ItemInfo> = None;
-    for row in &rows {
+    for (i, row) in rows.iter().enumerate() {
         let entry = &entries[row.n as usize];
         if !previous.is_some_and(|p| std::ptr::eq(p, row.item)) {
-            insert.raw_bind_parameter(3, row.item.id.as_str())?;
-            insert.raw_bind_parameter(4, row.item.measurement_id.as_str())?;
+            insert.raw_bind_parameter(p_item, item_key(conn, row.item)?)?;
             previous = Some(row.item);
         }
-        insert.raw_bind_parameter(1, &*ids.next().hyphenated().encode_lower(&mut id_buf))?;
         let mut quantity = StackText::new();
         write!(quantity, "{}", entry.quantity)
             .map_err(|_| ApiError::Internal("quantity text too long".into()))?;
-        insert.raw_bind_parameter(5, quantity.as_str())?;
-        insert.raw_bind_parameter(6, row.at)?;
-        insert.raw_bind_parameter(7, entry.event_id.as_deref())?;
+        insert.raw_bind_parameter(p_quantity, quantity.as_str())?;
+        insert.raw_bind_parameter(p_at, row.at)?;
+        insert.raw_bind_parameter(p_event, entry.event_id.as_deref())?;
         insert.raw_execute()?;
-    }
-    drop(insert);
-
-    // Per item: its latest row of the request (by measuredAt, then arrival).
-    let mut latest: HashMap<&str, &Row> = HashMap::new();
-    for row in &rows {
-        let slot = latest.entry(row.item.id.as_str()).or_insert(row);
-        if (row.at, row.n) >= (slot.at, slot.n) {
-            *slot = row;
+        if i == 0 {
+            insert.raw_bind_parameter(p_id, rusqlite::types::Null)?;
         }
     }
+    drop(insert);
+    if conn.last_insert_rowid() != first + rows.len() as i64 - 1 {
+        return Err(ApiError::Internal(
+            "measurement values did not get their batch's rowids".into(),
+        ));
+    }
+
+    // Per item: its latest row of the request (by measuredAt, then arrival), the last of its
+    // run as the rows are sorted.
+    let mut touched: Vec<&Row> = rows
+        .chunk_by(|a, b| std::ptr::eq(a.item, b.item))
+        .filter_map(<[Row]>::last)
+        .collect();
     // Sorted so the events of one request come out in a stable order.
-    let mut touched: Vec<_> = latest.into_values().collect();
     touched.sort_by(|a, b| a.item.id.cmp(&b.item.id));
     for row in touched {
         let info = row.item;
@@ -386,17 +186,71 @@ pub fn ingest(
         } else {
             "subscription.item.metered"
         };
-        let payload = serde_json::json!({
-            "subscriptionItem": info.id,
-            "subscription": info.subscription_id,
-            "measurement": info.measurement_id,
-            "measurementCode": info.code,
-            "quantity": number(entries[row.n as usize].quantity),
-            "measuredAt": super::store::format_ms(row.at),
-        });
+        let payload = Touched {
+            measured_at: super::store::format_ms(row.at),
+            measurement: &info.measurement_id,
+            measurement_code: &info.code,
+            quantity: number(entries[row.n as usize].quantity),
+            subscription: &info.subscription_id,
+            subscription_item: &info.id,
+        };
         outbox::record(conn, tenant, event, &info.id, &payload)?;
     }
     Ok(rows.len())
+}
+
+/// The payload of an item's event: its latest value of the request. Fields in alphabetical
+/// order, as a `serde_json::Value` object would put them (serialized straight from here to
+/// skip building one per event).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Touched<'a> {
+    measured_at: String,
+    measurement: &'a str,
+    measurement_code: &'a str,
+    quantity: serde_json::Value,
+    subscription: &'a str,
+    subscription_item: &'a str,
+}
+
+/// Records the request's batch of `size` rows and returns the rowid of its first value: right
+/// after the previous batch's values (batches are never deleted, so rowids are never reused).
+fn begin_batch(
+    conn: &Connection,
+    tenant: &str,
+    batch_id: Option<&str>,
+    size: usize,
+    now_ms: i64,
+) -> ApiResult<i64> {
+    let size = i64::try_from(size).map_err(|_| ApiError::Internal("batch too large".into()))?;
+    let first: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(max(first_value + size), 1) FROM
+                 (SELECT first_value, size FROM measurement_batches
+                  ORDER BY first_value DESC LIMIT 1)",
+        )?
+        .query_row([], |r| r.get(0))?;
+    conn.prepare_cached(
+        "INSERT INTO measurement_batches (first_value, size, id, tenant_id, created_at)
+         VALUES (:first, :size, :id, :tenant, :created_at)",
+    )?
+    .execute(named_params! {
+        ":first": first, ":size": size, ":id": batch_id, ":tenant": tenant,
+        ":created_at": now_ms,
+    })?;
+    Ok(first)
+}
+
+/// The `measured_items` key of `item`, created by its first value.
+fn item_key(conn: &Connection, item: &ItemInfo) -> ApiResult<i64> {
+    if let Some(key) = item.key.get() {
+        return Ok(key);
+    }
+    let key = conn
+        .prepare_cached("INSERT INTO measured_items (item_id) VALUES (:item) RETURNING key")?
+        .query_row(named_params! {":item": item.id}, |r| r.get(0))?;
+    item.key.set(Some(key));
+    Ok(key)
 }
 
 /// The `n` of a `values[n]...` path (0 for a single value's plain field names).
@@ -429,17 +283,27 @@ mod tests {
     }
 
     #[test]
-    fn ids_ascend_within_a_request() {
-        let mut ids = Ids::new(1_772_323_200_000);
-        let mut previous = ids.next();
-        assert_eq!(previous.get_version_num(), 7);
-        assert_eq!(previous.get_timestamp().unwrap().to_unix().0, 1_772_323_200);
-        for _ in 0..2000 {
-            let id = ids.next();
-            assert!(id.hyphenated().to_string() > previous.hyphenated().to_string());
-            assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
-            previous = id;
-        }
+    fn event_payloads_read_as_a_json_object_would() {
+        let touched = Touched {
+            measured_at: "2026-03-01T00:00:00+00:00".into(),
+            measurement: "m",
+            measurement_code: "calls",
+            quantity: number("1.50".parse().unwrap()),
+            subscription: "s",
+            subscription_item: "i",
+        };
+        let object = serde_json::json!({
+            "subscriptionItem": "i",
+            "subscription": "s",
+            "measurement": "m",
+            "measurementCode": "calls",
+            "quantity": number("1.50".parse().unwrap()),
+            "measuredAt": "2026-03-01T00:00:00+00:00",
+        });
+        assert_eq!(
+            serde_json::to_string(&touched).unwrap(),
+            serde_json::to_string(&object).unwrap()
+        );
     }
 
     #[test]

@@ -15,20 +15,25 @@
 //! - Batch: `{values: [...]}`, 1 to 1000 values. Every value is checked and resolved before
 //!   the answer; any bad value is a 422 naming each one (`values[3].quantity`) and nothing is
 //!   stored: a bad value is reported, never dropped. All good: 202 `{accepted, id}`, where
-//!   `accepted` counts the values and `id` is the batch id recorded on every stored row.
-//!   The rows are written in the request's own transaction (about 5 µs a value, see
-//!   `benches/measurements.rs`): once everything is validated and resolved, inserting is the
-//!   only work left, and a background worker would contend for the same single write lock and
-//!   leave a state to poll. The 202 keeps the reference's contract; clients must not rely on
+//!   `accepted` counts the values and `id` is the batch id (its `measurement_batches` row
+//!   covers every stored row). The rows are written in the request's own transaction (about
+//!   3 µs a value, see `benches/measurements.rs`): once everything is validated and resolved,
+//!   inserting is the only work left, and a background worker would contend for the same
+//!   single write lock and leave a state to poll. The 202 keeps the reference's contract; clients must not rely on
 //!   the values being visible later than the answer, and they are visible at once.
 //! - Items of any status accept values (usage reported late for a period already running).
 //! - Each request records one outbox event per item touched, with the item's latest value:
 //!   `subscription.item.quantity_changed` for `last_value` measurements (the default
 //!   `quantity`), `subscription.item.metered` for the others.
+//! - A value's `id` (a UUID v7) is derived from its row, not stored (`store::value_id`,
+//!   schema.sql `measurement_values`): the same on every read, and never given to another
+//!   value, also after the value was deleted with its item. `measurement` is the item's
+//!   product's measurement as it is now, the one billing aggregates the value by.
 
 pub mod ingest;
 pub mod model;
 pub mod parse;
+pub mod resolve;
 pub mod store;
 
 use crate::domain::ids::new_id;
@@ -131,7 +136,7 @@ pub fn parse_batch(raw: RawBatch) -> ApiResult<(Vec<Entry>, Vec<Violation>)> {
 pub struct Accepted {
     /// How many values the batch carried.
     pub accepted: usize,
-    /// The batch id recorded on every stored row.
+    /// The batch id: its `measurement_batches` row covers every stored row.
     pub id: String,
 }
 

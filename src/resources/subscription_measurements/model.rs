@@ -1,6 +1,6 @@
 //! Measurement value shapes (reference 08 §3.2, §3.4): the read model and one checked entry of
 //! a single or batch body. Checks that need no database happen here; references are resolved
-//! in `ingest::Resolver`.
+//! in `resolve::Resolver`.
 
 use super::parse::{Field, RawEntry};
 use crate::domain::money::parse_decimal;
