@@ -49,7 +49,7 @@ impl RunContext {
             zero_invoices: settings::get(conn, tenant, "billing", "generateZeroInvoices")?
                 .as_bool()
                 .unwrap_or(false),
-            events: Events::new(tenant, !dry_run),
+            events: Events::new(tenant, !dry_run)?,
             plans: HashMap::new(),
             groups: HashMap::new(),
         })
