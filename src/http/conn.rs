@@ -21,6 +21,8 @@ const MAX_HEADERS: usize = 96;
 /// How much of a body the handler left unread is read past so the connection can go on; with
 /// more left (a refused upload, say) the connection is closed after the reply instead.
 const MAX_SKIP: u64 = 256 * 1024;
+/// How long input is still read and dropped after such a reply (see `Conn::linger`).
+const LINGER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A connection's socket and the bytes read from it but not yet used (`buf[pos..end]`).
 pub struct Conn {
@@ -196,6 +198,35 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// Closes a connection whose request body was left unread, without losing the reply.
+    ///
+    /// Closing a socket with unread input makes the kernel reset the connection, and a reset
+    /// can reach the client before it has read the reply: a client still sending a refused
+    /// upload (413) would see "connection reset" instead of the answer. So the sending side
+    /// is shut first (the client sees the reply end), and input is read and dropped until the
+    /// client closes too, or for `LINGER` at most, as web servers do ("lingering close").
+    fn linger(mut self) {
+        if self.stream.shutdown(std::net::Shutdown::Write).is_err() {
+            return;
+        }
+        let until = std::time::Instant::now() + LINGER;
+        let mut sink = [0u8; 16 * 1024];
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                return;
+            }
+            match self.stream.read(&mut sink) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return,
+            }
+        }
+    }
+}
+
 fn invalid(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
 }
@@ -351,8 +382,15 @@ pub fn serve(mut conn: Conn, handler: &HandlerFn, limit: &dyn Fn(&mut dyn FnMut(
         limit(&mut || reply = Some(handler(&mut request)));
         let finished = request.body.finish();
         let Some(reply) = reply else { return };
+        let close = !keep_alive || !finished;
         // A client that went away cannot be answered; nothing else is to be done.
-        if send(&mut conn.stream, &reply, head_only, http10).is_err() || !keep_alive || !finished {
+        if send(&mut conn.stream, &reply, head_only, http10, close).is_err() {
+            return;
+        }
+        if !finished {
+            return conn.linger();
+        }
+        if close {
             return;
         }
     }

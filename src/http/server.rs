@@ -264,6 +264,7 @@ pub(super) fn send(
     reply: &Reply,
     head_only: bool,
     http10: bool,
+    close: bool,
 ) -> std::io::Result<()> {
     let mut out = Vec::with_capacity(reply.body.len() + 256);
     let version = if http10 { "HTTP/1.0" } else { "HTTP/1.1" };
@@ -289,6 +290,10 @@ pub(super) fn send(
     }
     for (name, value) in &reply.headers {
         write!(out, "{name}: {value}\r\n")?;
+    }
+    // The client learns the connection ends here (RFC 9112 §9.6) rather than by trying it.
+    if close {
+        out.extend_from_slice(b"Connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
     if reply.status != 204 && !head_only {

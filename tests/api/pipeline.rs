@@ -74,6 +74,12 @@ fn oversized_body_is_413() {
         big.as_bytes(),
     );
     assert_problem(&r, 413);
+    // Most of the body stays unread: the reply says the connection ends, and the server reads
+    // on until the client has sent it all (else a reset can beat the reply to the client).
+    assert_eq!(r.header("Connection"), Some("close"));
+    // A small request still keeps its connection.
+    let r = s.send_raw("POST", "/user/api-tokens", "application/json", b"{}");
+    assert_eq!(r.header("Connection"), None);
 }
 
 #[test]
