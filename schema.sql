@@ -56,6 +56,35 @@ CREATE TABLE api_tokens (
 );
 CREATE INDEX api_tokens_owner ON api_tokens (tenant_id, user_id, created_at);
 
+-- One row whose stamp changes with every change to roles, accounts or tokens, the rows a
+-- bearer token is resolved from: a connection's cache of resolved tokens (`auth::Cache`) stays
+-- valid while the stamp it reads is the one it cached under. random(), not a counter: a rolled
+-- back change brings the old stamp back, and a counter would then hand out a used value again
+-- for different rows (odds of random() doing so: 2^-64).
+CREATE TABLE auth_stamp (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    stamp INTEGER NOT NULL
+);
+INSERT INTO auth_stamp (id, stamp) VALUES (1, 0);
+CREATE TRIGGER roles_insert_auth_stamp AFTER INSERT ON roles
+BEGIN UPDATE auth_stamp SET stamp = random(); END;
+CREATE TRIGGER roles_update_auth_stamp AFTER UPDATE ON roles
+BEGIN UPDATE auth_stamp SET stamp = random(); END;
+CREATE TRIGGER roles_delete_auth_stamp AFTER DELETE ON roles
+BEGIN UPDATE auth_stamp SET stamp = random(); END;
+CREATE TRIGGER accounts_insert_auth_stamp AFTER INSERT ON accounts
+BEGIN UPDATE auth_stamp SET stamp = random(); END;
+CREATE TRIGGER accounts_update_auth_stamp AFTER UPDATE ON accounts
+BEGIN UPDATE auth_stamp SET stamp = random(); END;
+CREATE TRIGGER accounts_delete_auth_stamp AFTER DELETE ON accounts
+BEGIN UPDATE auth_stamp SET stamp = random(); END;
+CREATE TRIGGER api_tokens_insert_auth_stamp AFTER INSERT ON api_tokens
+BEGIN UPDATE auth_stamp SET stamp = random(); END;
+CREATE TRIGGER api_tokens_update_auth_stamp AFTER UPDATE ON api_tokens
+BEGIN UPDATE auth_stamp SET stamp = random(); END;
+CREATE TRIGGER api_tokens_delete_auth_stamp AFTER DELETE ON api_tokens
+BEGIN UPDATE auth_stamp SET stamp = random(); END;
+
 CREATE TABLE settings (
     tenant_id TEXT NOT NULL REFERENCES tenants(id),
     context   TEXT NOT NULL,

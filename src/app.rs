@@ -17,6 +17,7 @@ use crate::http::server::{Incoming, Server};
 use crate::http::{idempotency, Access, Ctx, Handler, Method, Reply, Route};
 use crate::routes::{self, Params, Router};
 use rusqlite::Connection;
+use std::cell::RefCell;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -125,32 +126,37 @@ impl App {
 
         if writes {
             self.writer.write(Box::new(move |conn: &Connection| {
-                execute(conn, &prepared, None)
+                WRITER_AUTH.with_borrow_mut(|cache| execute(conn, &prepared, cache))
             }))
         } else {
             let mut pooled = self.pool.get()?;
             let crate::db::Pooled { conn, state } = &mut *pooled;
             let tx = Tx::begin(conn, false)?;
-            let reply = execute(&tx, &prepared, Some(state))?;
+            let reply = execute(&tx, &prepared, state)?;
             tx.commit()?;
             Ok(reply)
         }
     }
 }
 
+thread_local! {
+    /// The principals the writer thread resolved (see `auth::Cache`): read connections keep
+    /// theirs with the pooled connection, the writer's one connection with its thread.
+    static WRITER_AUTH: RefCell<auth::Cache> = RefCell::default();
+}
+
 /// Authenticates, authorizes, replays or records the idempotency key, and runs the handler,
-/// all inside the request's transaction on `conn`. `auth_cache` only for a read connection (see
-/// `auth::Cache`). Takes the request by reference: the writer may run it twice.
+/// all inside the request's transaction on `conn`, whose principals `auth_cache` keeps. Takes
+/// the request by reference: the writer may run it twice.
 fn execute(
     conn: &Connection,
     request: &Prepared,
-    auth_cache: Option<&mut auth::Cache>,
+    auth_cache: &mut auth::Cache,
 ) -> ApiResult<Reply> {
     let header = request.authorization.as_deref();
-    let principal = match (request.access, auth_cache) {
-        (Access::Public, _) => Principal::anonymous(),
-        (_, Some(cache)) => auth::authenticate_cached(conn, header, cache)?,
-        (_, None) => auth::authenticate(conn, header)?,
+    let principal = match request.access {
+        Access::Public => Principal::anonymous(),
+        _ => auth::authenticate_cached(conn, header, auth_cache)?,
     };
     principal.authorize(request.access)?;
 

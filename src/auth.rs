@@ -123,24 +123,23 @@ fn check_expiry(expires_at: Option<&str>) -> ApiResult<()> {
     Ok(())
 }
 
-/// Tokens a connection keeps resolved; a client rarely uses more than a few.
+/// Tokens a cache keeps resolved; a client rarely uses more than a few.
 const CACHED_TOKENS: usize = 16;
 
-/// Principals resolved on one read connection, valid while nothing else wrote to the database.
+/// Principals resolved through one connection, valid while the auth stamp is unchanged.
 ///
-/// `PRAGMA data_version`, read inside the request's transaction, changes whenever another
-/// connection has committed since this connection last read it. While it is unchanged, every
-/// row this connection sees is the same as when a principal was cached, so a token, account or
-/// role can only have changed through another connection - and then the version has moved and
-/// the cache is emptied. A revoked token or an edited role thus takes effect on the very next
-/// request, with no list of tables to keep in step. A connection's own commits leave its version
-/// alone, so the cache is also emptied once the connection itself changed rows (`total_changes`);
-/// read connections do not write, and the writer authenticates uncached anyway.
-/// Expiry is still checked on every request, since time passes without a commit.
+/// Every insert, update or delete of a role, account or token sets a new random stamp in the
+/// one-row `auth_stamp` table (triggers in `schema.sql`), from any connection or process, in
+/// the same transaction as the change. The stamp read inside the request's transaction is thus
+/// the one cached under exactly when no row a principal comes from changed since - whoever
+/// wrote it, whether it was committed or is the request's own transaction's, and also after a
+/// rollback brought an old stamp back (the entries were cached under the newer one). A revoked
+/// token or an edited role takes effect on the very next request, while commits of anything
+/// else (a stream of customer creates, say) leave the cache alone. Expiry is still checked on
+/// every request, since time passes without a commit.
 #[derive(Default)]
 pub struct Cache {
-    data_version: i64,
-    own_changes: u64,
+    stamp: i64,
     entries: Vec<Cached>,
 }
 
@@ -152,21 +151,19 @@ struct Cached {
     expires_at: Option<String>,
 }
 
-/// `authenticate` through the read connection's `cache` (see `Cache`).
+/// `authenticate` through `cache` (see `Cache`); `conn` must be inside a transaction.
 pub fn authenticate_cached(
     conn: &Connection,
     header: Option<&str>,
     cache: &mut Cache,
 ) -> ApiResult<Principal> {
     let token = bearer(header)?;
-    let version: i64 = conn
-        .prepare_cached("PRAGMA data_version")?
+    let stamp: i64 = conn
+        .prepare_cached("SELECT stamp FROM auth_stamp WHERE id = 1")?
         .query_row([], |r| r.get(0))?;
-    let own_changes = conn.total_changes();
-    if version != cache.data_version || own_changes != cache.own_changes {
+    if stamp != cache.stamp {
         cache.entries.clear();
-        cache.data_version = version;
-        cache.own_changes = own_changes;
+        cache.stamp = stamp;
     }
     let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     if let Some(c) = cache.entries.iter().find(|c| c.hash == hash) {
@@ -304,6 +301,34 @@ mod tests {
         cached(&a, &header, &mut cache).unwrap();
         a.execute("DELETE FROM api_tokens", []).unwrap();
         assert!(cached(&a, &header, &mut cache).is_err());
+    }
+
+    #[test]
+    fn changes_in_the_same_transaction_and_rolled_back_ones_empty_it_too() {
+        let (_dir, a, _b, header) = two_connections();
+        let mut cache = Cache::default();
+        let tx = crate::db::tx::Tx::begin(&a, true).unwrap();
+        authenticate_cached(&tx, Some(&header), &mut cache).unwrap();
+        // A request earlier in the writer's group revokes the token: a later one is refused.
+        tx.execute("UPDATE roles SET permissions = '[]'", [])
+            .unwrap();
+        let emptied = authenticate_cached(&tx, Some(&header), &mut cache).unwrap();
+        assert!(emptied.permissions.is_empty());
+        drop(tx); // rolled back: the role has its scopes again, under the old stamp
+        let restored = cached(&a, &header, &mut cache).unwrap();
+        assert!(restored.has("customer:read"));
+    }
+
+    #[test]
+    fn commits_elsewhere_keep_it() {
+        let (_dir, a, b, header) = two_connections();
+        let mut cache = Cache::default();
+        let first = cached(&a, &header, &mut cache).unwrap();
+        b.execute("UPDATE tenants SET name = 'Other name'", [])
+            .unwrap();
+        let again = cached(&a, &header, &mut cache).unwrap();
+        assert!(Arc::ptr_eq(&first.permissions, &again.permissions));
+        assert_eq!(cache.entries.len(), 1);
     }
 
     #[test]

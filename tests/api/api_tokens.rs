@@ -38,8 +38,8 @@ fn create_list_and_delete() {
     assert_problem(&s.delete("/user/api-tokens/not-a-uuid"), 404);
 }
 
-/// Read connections cache resolved tokens (`auth::Cache`): after many reads have warmed every
-/// connection, a revoked token must still fail on each of them at once.
+/// Read connections and the writer cache resolved tokens (`auth::Cache`): after many reads and
+/// writes have warmed every connection, a revoked token must still fail on each of them at once.
 #[test]
 fn revocation_applies_to_every_connection_at_once() {
     let s = Server::start();
@@ -49,14 +49,25 @@ fn revocation_applies_to_every_connection_at_once() {
     );
     assert_eq!(r.status, 201, "{}", r.text);
     let secret = r.body["token"].as_str().unwrap().to_string();
-    for _ in 0..40 {
+    let create = |name: &str| {
+        let body = json!({"companyName": name, "email": format!("{}@example.com", name.replace(' ', "."))});
+        s.send("POST", "/customers", Some(&secret), Some(&body), &[])
+    };
+    for i in 0..40 {
         assert_eq!(s.get_as(&secret, "/user/api-tokens").status, 200);
+        let r = create(&format!("Warm {i}"));
+        assert_eq!(r.status, 201, "{}", r.text);
     }
     let id = r.body["id"].as_str().unwrap();
     assert_eq!(s.delete(&format!("/user/api-tokens/{id}")).status, 204);
     for _ in 0..40 {
         assert_problem(&s.get_as(&secret, "/user/api-tokens"), 401);
+        assert_problem(&create("Too late"), 401);
     }
+    assert_eq!(
+        s.get("/customers?limit=0").body["meta"]["pagination"]["totalItems"],
+        40
+    );
 }
 
 #[test]
