@@ -47,7 +47,10 @@ const MAX_GROUP: usize = 128;
 /// (a WAL of about 40 MB, still reused from its start) it is a tenth as often.
 const WAL_RESTART_FRAMES: u32 = 10_000;
 
-/// Longest a group waits for the requests of the last group to come back (see `run`).
+/// Of the requests of the last group, the share a group waits for (see `next_group`).
+const COME_BACK_SHARE: usize = 4;
+
+/// Longest a group waits for the requests of the last group to come back (see `next_group`).
 const LINGER: Duration = Duration::from_micros(300);
 
 /// How often the checkpointer copies committed WAL pages into the database file. Often, so the
@@ -172,14 +175,20 @@ fn run<T>(conn: Connection, queue: &Queue<T>) {
     }
 }
 
-/// Waits for a request, then lingers up to `LINGER` until `target` requests are queued, and
-/// takes up to `MAX_GROUP` of them; `None` once closed and empty.
+/// Waits for a request, then lingers up to `LINGER` until a share (`1 / COME_BACK_SHARE`) of
+/// the last group (`last`) is queued, and takes up to `MAX_GROUP` of what is queued; `None`
+/// once closed and empty.
 ///
 /// Under concurrent writes, the requests answered by the last commit come back moments later:
-/// waiting for as many as the last group (`target`) keeps groups (and so the commits they
-/// share) large instead of splitting them as they trickle in. A single client (a last group of
-/// one) never waits.
-fn next_group<T>(queue: &Queue<T>, target: usize) -> Option<Vec<Queued<T>>> {
+/// waiting for some of them keeps groups (and so the commits they share) from splitting into
+/// ones as they trickle in. But not for all of them: the writer would stand idle until the last
+/// one is back, while the rest of the request (sending the reply, reading and parsing the next
+/// request) ran on the other core - each phase leaving a core unused. Starting once a quarter
+/// is back lets the others arrive while the group runs, and they make up the next group.
+/// Measured with 32 writers, alternating: 17 % more creates/s than waiting for the whole last
+/// group (three rounds), and more than not waiting at all. A single client (a last group of one)
+/// never waits.
+fn next_group<T>(queue: &Queue<T>, last: usize) -> Option<Vec<Queued<T>>> {
     let mut waiting = queue.lock();
     while waiting.jobs.is_empty() {
         if waiting.closed {
@@ -191,7 +200,7 @@ fn next_group<T>(queue: &Queue<T>, target: usize) -> Option<Vec<Queued<T>>> {
             .wait(waiting)
             .unwrap_or_else(PoisonError::into_inner);
     }
-    let target = target.min(MAX_GROUP);
+    let target = (last / COME_BACK_SHARE).clamp(1, MAX_GROUP);
     if waiting.jobs.len() < target {
         let deadline = Instant::now() + LINGER;
         while waiting.jobs.len() < target && !waiting.closed {
