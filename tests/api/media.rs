@@ -20,9 +20,11 @@ fn multipart(parts: &[Part]) -> (String, Vec<u8>) {
     for (name, file_name, data) in parts {
         body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
         let disposition = match file_name {
+            // A quote inside the quoted file name is escaped, as curl sends it (RFC 9110 §5.6.4).
             Some(f) => format!(
-                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\
-                 Content-Type: application/octet-stream\r\n"
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{}\"\r\n\
+                 Content-Type: application/octet-stream\r\n",
+                f.replace('"', "\\\"")
             ),
             None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n"),
         };

@@ -2,8 +2,8 @@
 //! `isPrivate` part (reference 03 §4.2), read from the bytes the pipeline already holds.
 
 use crate::error::{ApiError, ApiResult, Violation};
-use multipart::server::Multipart;
-use std::io::{Cursor, Read};
+use futures_util::FutureExt;
+use std::future::Future;
 
 /// Longest accepted file name, in characters.
 pub const MAX_FILE_NAME_CHARS: usize = 255;
@@ -18,6 +18,14 @@ pub struct Upload {
     pub is_private: bool,
 }
 
+/// Runs one of multer's futures. multer parses a stream, asynchronously; here the stream is
+/// the body already in memory, so no future ever waits and a single poll completes it.
+fn ready<F: Future>(future: F) -> ApiResult<F::Output> {
+    future
+        .now_or_never()
+        .ok_or_else(|| ApiError::Internal("multipart parsing waited on a body in memory".into()))
+}
+
 /// Parses the body. Malformed multipart: 400. A file over `max_file` bytes: 413 at once.
 /// Missing `file`, a part without a file name, a bad `isPrivate` or an unknown part: 422 naming
 /// each of them.
@@ -26,13 +34,14 @@ pub fn parse(content_type: &str, body: &[u8], max_file: usize) -> ApiResult<Uplo
         ApiError::BadRequest("The multipart/form-data Content-Type needs a boundary.".into())
     })?;
     let malformed =
-        |e: std::io::Error| ApiError::BadRequest(format!("Malformed multipart body: {e}."));
-    let mut form = Multipart::with_body(Cursor::new(body), boundary);
+        |e: multer::Error| ApiError::BadRequest(format!("Malformed multipart body: {e}."));
+    let whole = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(body.to_vec())]);
+    let mut form = multer::Multipart::new(whole, boundary);
     let mut violations = Vec::new();
     let mut file: Option<(Option<String>, Vec<u8>)> = None;
     let mut is_private = true;
-    while let Some(mut part) = form.read_entry().map_err(malformed)? {
-        let name = part.headers.name.to_string();
+    while let Some(mut part) = ready(form.next_field())?.map_err(malformed)? {
+        let name = part.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" if file.is_some() => violations.push(Violation::new(
                 "file",
@@ -41,23 +50,20 @@ pub fn parse(content_type: &str, body: &[u8], max_file: usize) -> ApiResult<Uplo
             )),
             "file" => {
                 let mut bytes = Vec::new();
-                // One byte over the limit is enough to know it is too large.
-                (&mut part.data)
-                    .take(max_file as u64 + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(malformed)?;
-                if bytes.len() > max_file {
-                    return Err(ApiError::PayloadTooLarge(max_file));
+                while let Some(chunk) = ready(part.chunk())?.map_err(malformed)? {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > max_file {
+                        return Err(ApiError::PayloadTooLarge(max_file));
+                    }
                 }
-                file = Some((part.headers.filename.clone(), bytes));
+                file = Some((part.file_name().map(str::to_string), bytes));
             }
             "isPrivate" => {
-                let mut text = String::new();
-                // A boolean is short; a long or non-UTF-8 value is simply not a boolean.
-                let read = (&mut part.data).take(16).read_to_string(&mut text);
-                match (read.is_ok(), text.trim()) {
-                    (true, "true" | "1") => is_private = true,
-                    (true, "false" | "0") => is_private = false,
+                let data = ready(part.bytes())?.map_err(malformed)?;
+                // A non-UTF-8 value is simply not a boolean.
+                match std::str::from_utf8(&data).map(str::trim) {
+                    Ok("true" | "1") => is_private = true,
+                    Ok("false" | "0") => is_private = false,
                     _ => violations.push(Violation::new(
                         "isPrivate",
                         "This value should be true or false.",
@@ -203,6 +209,12 @@ mod tests {
         .unwrap();
         assert!(u.is_private, "private by default");
         assert_eq!(u.extension, "");
+        // A quoted file name with an escaped quote (as curl sends it).
+        let b = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; \
+                  filename=\"Rechnung \\\"M\xc3\xa4rz\\\".pdf\"\r\n\r\n%PDF\r\n--XyZ--\r\n";
+        let u = parse(CT, b, 100).unwrap();
+        assert_eq!(u.file_name, "Rechnung \"M\u{e4}rz\".pdf");
+        assert_eq!(u.bytes, b"%PDF");
     }
 
     #[test]
