@@ -196,9 +196,7 @@ impl Conn {
             "HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         );
     }
-}
 
-impl Conn {
     /// Closes a connection whose request body was left unread, without losing the reply.
     ///
     /// Closing a socket with unread input makes the kernel reset the connection, and a reset
