@@ -12,6 +12,7 @@
 pub mod fields;
 pub mod list;
 pub mod model;
+pub mod shown;
 pub mod store;
 pub mod write;
 

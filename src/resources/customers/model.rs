@@ -2,6 +2,7 @@
 //! create/update body with its validation.
 
 use super::fields;
+use super::shown::Shown;
 use crate::http::input::Input;
 use crate::resources::customer_addresses::model::{Address, AddressWrite};
 use crate::resources::customer_emails::model::EmailAddress;
@@ -122,12 +123,12 @@ pub struct Customer {
     pub contact_person: Option<ContactPerson>,
     pub customer_group: Option<Reference>,
     pub custom_fields: Map<String, Value>,
-    pub email_addresses: Vec<EmailAddress>,
-    pub addresses: Vec<Address>,
-    pub default_address: Option<Address>,
-    pub default_invoice_address: Option<Address>,
-    pub default_email_address: Option<EmailAddress>,
-    pub default_invoice_email_address: Option<EmailAddress>,
+    pub email_addresses: Vec<Shown<EmailAddress>>,
+    pub addresses: Vec<Shown<Address>>,
+    pub default_address: Option<Shown<Address>>,
+    pub default_invoice_address: Option<Shown<Address>>,
+    pub default_email_address: Option<Shown<EmailAddress>>,
+    pub default_invoice_email_address: Option<Shown<EmailAddress>>,
     pub default_payment_method: Option<Reference>,
 }
 
@@ -146,6 +147,8 @@ impl Customer {
         addresses: Vec<Address>,
         email_addresses: Vec<EmailAddress>,
     ) -> Customer {
+        let addresses: Vec<_> = addresses.into_iter().map(Shown::new).collect();
+        let email_addresses: Vec<_> = email_addresses.into_iter().map(Shown::new).collect();
         let default_of = |kind: &str| {
             addresses
                 .iter()

@@ -79,7 +79,7 @@ pub fn effective_address_of(
         Applies::Known(address) => address,
         Applies::CustomerDefault => customer
             .default_invoice_address
-            .as_ref()
+            .as_deref()
             .map(serde_json::to_value)
             .transpose()?,
     })
