@@ -5,9 +5,18 @@ use super::model::Address;
 use crate::domain::{ids::new_id, time};
 use crate::error::{ApiError, ApiResult};
 use rusqlite::{named_params, Connection, OptionalExtension, Row};
+use std::sync::LazyLock;
 
 const COLUMNS: &str = "id, customer_id, type, company_name, first_name, last_name, salutation,
     street, house_number, zip, city, addition, cost_centre, country_code, vat_id, is_default, status";
+
+/// A customer's rows, oldest first: read with every customer, so its text is built once.
+static FOR_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS} FROM customer_addresses WHERE customer_id = :customer
+         ORDER BY created_at, id"
+    )
+});
 
 fn map(r: &Row) -> rusqlite::Result<Address> {
     Ok(Address {
@@ -33,10 +42,7 @@ fn map(r: &Row) -> rusqlite::Result<Address> {
 
 /// The addresses of one customer, oldest first.
 pub fn for_customer(conn: &Connection, customer: &str) -> ApiResult<Vec<Address>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM customer_addresses WHERE customer_id = :customer
-         ORDER BY created_at, id"
-    ))?;
+    let mut stmt = conn.prepare_cached(&FOR_CUSTOMER)?;
     let rows = stmt.query_map(named_params! {":customer": customer}, map)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

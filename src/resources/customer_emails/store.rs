@@ -12,9 +12,18 @@ use super::model::EmailAddress;
 use crate::domain::{ids::new_id, time};
 use crate::error::{ApiError, ApiResult};
 use rusqlite::{named_params, Connection, OptionalExtension, Row};
+use std::sync::LazyLock;
 
 const COLUMNS: &str =
     "id, customer_id, email, receiver_name, is_invoice_email, is_dunning_email, is_default";
+
+/// A customer's rows, oldest first: read with every customer, so its text is built once.
+static FOR_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS} FROM customer_email_addresses WHERE customer_id = :customer
+         ORDER BY created_at, id"
+    )
+});
 
 fn map(r: &Row) -> rusqlite::Result<EmailAddress> {
     Ok(EmailAddress {
@@ -30,10 +39,7 @@ fn map(r: &Row) -> rusqlite::Result<EmailAddress> {
 
 /// The addresses of one customer, oldest first.
 pub fn for_customer(conn: &Connection, customer: &str) -> ApiResult<Vec<EmailAddress>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM customer_email_addresses WHERE customer_id = :customer
-         ORDER BY created_at, id"
-    ))?;
+    let mut stmt = conn.prepare_cached(&FOR_CUSTOMER)?;
     let rows = stmt.query_map(named_params! {":customer": customer}, map)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -35,7 +35,8 @@ static READ: LazyLock<String> = LazyLock::new(|| {
 });
 
 pub(super) fn map(r: &Row) -> rusqlite::Result<(CustomerRow, Option<ContactPerson>)> {
-    let custom_fields: String = r.get(18)?;
+    // Borrowed: most customers have none ('{}'), and then there is nothing to parse.
+    let custom_fields = r.get_ref(18)?.as_str().unwrap_or("{}");
     let row = CustomerRow {
         id: r.get(0)?,
         customer_number: r.get(1)?,
@@ -57,8 +58,10 @@ pub(super) fn map(r: &Row) -> rusqlite::Result<(CustomerRow, Option<ContactPerso
         contact_person_id: r.get(17)?,
         // Written only by this store as a JSON object; a damaged value reads as empty rather
         // than failing every read of the customer.
-        custom_fields: serde_json::from_str::<Map<String, Value>>(&custom_fields)
-            .unwrap_or_default(),
+        custom_fields: match custom_fields {
+            "{}" => Map::new(),
+            text => serde_json::from_str::<Map<String, Value>>(text).unwrap_or_default(),
+        },
         tax_exempt: r.get(19)?,
         status: r.get(20)?,
         default_payment_method_id: r.get(21)?,
