@@ -11,23 +11,18 @@
 //! durable, and pages shared by the group (index tails, counters) are written once instead of
 //! once per request. Under light load a group is one request.
 //!
-//! Checkpoints copy WAL pages back into the database file. A checkpointer thread with its own
-//! connection does most of that on the other core, without blocking the writer. But the WAL only
-//! starts over from its beginning when a write transaction begins right after a checkpoint that
-//! copied every frame, which a busy writer never leaves time for: the WAL then grew without end
-//! (540 MB after 4 s of creates), and every commit appended to new file blocks, which costs the
-//! file system far more than overwriting cached ones. So the writer also checkpoints, after a
-//! commit that leaves more than `WAL_RESTART_FRAMES` frames (SQLite's own auto-checkpoint):
-//! little is left to copy by then, and its next transaction restarts the WAL. Writer CPU per
-//! create fell ~20 %, and the WAL stays at some tens of MB.
+//! Checkpoints are the checkpointer's (`super::checkpoint`): it copies WAL pages on the other
+//! core, and the writer restarts the WAL after `WAL_RESTART_FRAMES` (writer CPU per create fell
+//! ~20 %, and the WAL stays at some tens of MB).
 
+use super::checkpoint::{Checkpointer, WAL_RESTART_FRAMES};
 use super::tx::{Savepoint, Tx};
 use crate::error::{ApiError, ApiResult};
 use rusqlite::Connection;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -40,27 +35,11 @@ type Queued<T> = (Job<T>, SyncSender<ApiResult<T>>);
 /// Most requests committed together; bounds the wait of the first one in a group.
 const MAX_GROUP: usize = 128;
 
-/// WAL size (pages) past which the writer checkpoints after its commit, so the WAL restarts.
-/// Each such checkpoint syncs the WAL and the database file on the writer thread, which stalls
-/// every request for milliseconds: at SQLite's default of 1,000 pages (4 MB) that happened
-/// several times a second under creates and took a third of the writer's time. At 10,000
-/// (a WAL of about 40 MB, still reused from its start) it is a tenth as often. At 30,000 (a
-/// WAL file of about 120 MB at its largest, under sustained writes only) a third as often
-/// again: a stall lasts as long as before (what the checkpointer has not copied yet, and two
-/// syncs) but fewer requests wait on one. Creates, 8 s runs alternated, 3 rounds: p99 16-17 ms
-/// -> 7-8 ms, and 2-9 % more creates/s.
-const WAL_RESTART_FRAMES: u32 = 30_000;
-
 /// Of the requests of the last group, the share a group waits for (see `next_group`).
 const COME_BACK_SHARE: usize = 4;
 
 /// Longest a group waits for the requests of the last group to come back (see `next_group`).
 const LINGER: Duration = Duration::from_micros(300);
-
-/// How often the checkpointer copies committed WAL pages into the database file. Often, so the
-/// writer's own restarting checkpoint finds little left to copy and sync; a checkpoint with
-/// nothing to copy costs next to nothing.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(10);
 
 pub struct Writer<T> {
     queue: Arc<Queue<T>>,
@@ -103,13 +82,8 @@ impl<T: Send + 'static> Writer<T> {
             "PRAGMA wal_autocheckpoint = {WAL_RESTART_FRAMES}; PRAGMA cache_size = -65536;"
         ))
         .map_err(|e| format!("cannot configure the writer: {e}"))?;
-        let checkpoints = super::open(path)?;
-        // The writer thread holds `alive`; when it ends, the checkpointer sees the hang-up.
-        let (alive, hang_up) = channel::<()>();
-        std::thread::Builder::new()
-            .name("kontor-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpoints, hang_up))
-            .map_err(|e| format!("cannot start the checkpoint thread: {e}"))?;
+        // The writer thread holds the checkpointer and ends it when it ends.
+        let checkpointer = Checkpointer::start(path)?;
         let queue = Arc::new(Queue {
             state: Mutex::new(Waiting {
                 jobs: VecDeque::new(),
@@ -125,7 +99,7 @@ impl<T: Send + 'static> Writer<T> {
             .spawn(move || {
                 let _stopped = Stopped(&theirs);
                 run(conn, &theirs);
-                drop(alive);
+                checkpointer.finish();
             })
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
         Ok(Writer { queue })
@@ -223,24 +197,6 @@ fn next_group<T>(queue: &Queue<T>, last: usize) -> Option<Vec<Queued<T>>> {
     waiting.wake_at = 0;
     let n = waiting.jobs.len().min(MAX_GROUP);
     Some(waiting.jobs.drain(..n).collect())
-}
-
-fn checkpoint_loop(conn: Connection, hang_up: Receiver<()>) {
-    loop {
-        match hang_up.recv_timeout(CHECKPOINT_EVERY) {
-            Err(RecvTimeoutError::Timeout) => {
-                // PASSIVE never waits for the writer or readers; what it cannot copy now it
-                // copies next time. A failure here loses nothing: the pages stay in the WAL.
-                if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
-                    eprintln!("warning: checkpoint failed: {e}");
-                }
-            }
-            _ => {
-                let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
-                return;
-            }
-        }
-    }
 }
 
 fn commit_group<T>(conn: &Connection, mut group: Vec<Queued<T>>) {
