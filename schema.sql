@@ -574,10 +574,18 @@ BEGIN SELECT RAISE(ABORT, 'finalized invoices cannot be deleted'); END;
 -- invoice. quantity / unit_price / discounts are exact decimal TEXT as entered; the *_amount
 -- columns are INTEGER minor units computed by src/billing (06 §6). A heading (a parent without
 -- its own price) has unit_price and tax_group_id NULL and counts 0.
+--
+-- invoice_id (here and in invoice_tax_breakdown) is checked at COMMIT, not per statement: a
+-- billing run inserts the positions first and then its invoice already sealed, in one INSERT
+-- (`invoices::issue`), since the frozen triggers refuse positions of a sealed invoice. The
+-- triggers still refuse them for any invoice that exists and is not a draft; a position whose
+-- invoice never follows fails the commit. Only these two keys are deferred: SQLite looks up
+-- the children of a deferred key on every insert into invoices, not of the immediate ones.
 CREATE TABLE invoice_positions (
     id                   TEXT PRIMARY KEY,
     tenant_id            TEXT NOT NULL REFERENCES tenants(id),
-    invoice_id           TEXT NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+    invoice_id           TEXT NOT NULL REFERENCES invoices(id) ON DELETE CASCADE
+                             DEFERRABLE INITIALLY DEFERRED,
     parent_id            TEXT REFERENCES invoice_positions(id) ON DELETE CASCADE,
     sort_order           INTEGER NOT NULL CHECK (sort_order >= 1),
     type                 TEXT CHECK (type = 'product' OR type = 'discount' OR type = 'setup'
@@ -645,7 +653,8 @@ BEGIN SELECT RAISE(ABORT, 'finalized invoices are immutable'); END;
 -- One row per (treatment, rate): net is the sum of the line nets, tax is computed on that sum
 -- and rounded once (06 §6). Rewritten whenever a draft's totals are recomputed.
 CREATE TABLE invoice_tax_breakdown (
-    invoice_id TEXT NOT NULL REFERENCES invoices(id) ON DELETE CASCADE,
+    invoice_id TEXT NOT NULL REFERENCES invoices(id) ON DELETE CASCADE
+                   DEFERRABLE INITIALLY DEFERRED, -- see invoice_positions
     tenant_id  TEXT NOT NULL REFERENCES tenants(id),
     rate       TEXT NOT NULL, -- exact decimal percent
     treatment  TEXT NOT NULL CHECK (treatment = 'domestic' OR treatment = 'reverse_charge'

@@ -3,7 +3,7 @@
 //! currency columns are decoded outside the row closure: corrupt data is a logged 500.
 
 use super::input::InvoiceWrite;
-use super::model::{InvoiceRow, DUNNING_STATUSES, STATUSES, STATUS_DRAFT, TYPES};
+use super::model::{InvoiceRow, DUNNING_STATUSES, STATUSES, TYPES};
 use crate::billing::invoice_calc::Totals;
 use crate::domain::ids::new_id;
 use crate::domain::money::Currency;
@@ -262,11 +262,10 @@ pub fn breakdown_rows(t: &Totals) -> Vec<BreakdownRow> {
         .collect()
 }
 
-/// Inserts a document computed (and possibly sealed) in memory (a billing run's invoice:
-/// `issue`) as a draft carrying every other column already: the triggers freeze a finalized
-/// document's positions, so its status, number, unpaid amount and pay date follow with
-/// `set_seal` once the positions are in.
-pub fn insert_unsealed(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> ApiResult<()> {
+/// Inserts a document computed (and possibly sealed) in memory, as it stands (a billing run's
+/// invoice: `issue`). A sealed one goes in after its positions and tax breakdown, whose
+/// invoice keys are checked at commit (schema: `invoice_positions`).
+pub fn insert(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> ApiResult<()> {
     // serde_json's writer, not `Value`'s `Display`: formatting goes through `fmt` per token,
     // several times slower for the kilobyte snapshots.
     let json = |v: &Option<Value>| v.as_ref().map(serde_json::to_string).transpose();
@@ -287,10 +286,10 @@ pub fn insert_unsealed(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> Api
     )?
     .execute(named_params! {
         ":id": inv.id, ":tenant": tenant, ":customer": inv.customer_id, ":type": inv.kind,
-        ":status": STATUS_DRAFT, ":number": None::<String>, ":original": inv.original_invoice_id,
+        ":status": inv.status, ":number": inv.number, ":original": inv.original_invoice_id,
         ":currency": inv.currency.code, ":net": inv.net_amount, ":tax": inv.tax_amount,
         ":gross": inv.gross_amount, ":discount": inv.discount_amount, ":paid": inv.paid_amount,
-        ":credited": inv.credited_amount, ":unpaid": 0, ":title": inv.title,
+        ":credited": inv.credited_amount, ":unpaid": inv.unpaid_amount, ":title": inv.title,
         ":introduction": inv.introduction, ":closing": inv.closing, ":note": inv.internal_note,
         ":custom_fields": serde_json::to_string(&inv.custom_fields)?,
         ":address_id": inv.invoice_address_id, ":address": json(&inv.invoice_address)?,
@@ -298,24 +297,10 @@ pub fn insert_unsealed(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> Api
         ":customer_snapshot": json(&inv.customer_snapshot)?,
         ":seller": json(&inv.tenant_snapshot)?,
         ":pm": inv.payment_method_id, ":finalization_date": inv.finalization_date,
-        ":finalized_at": inv.finalized_at, ":due": inv.due_date, ":pay_date": None::<String>,
+        ":finalized_at": inv.finalized_at, ":due": inv.due_date, ":pay_date": inv.pay_date,
         ":from": inv.service_period_from, ":to": inv.service_period_to,
         ":dunning_level": inv.dunning_level, ":dunning_status": inv.dunning_status,
         ":user": inv.created_by, ":created": inv.created_at, ":updated": inv.updated_at,
-    })?;
-    Ok(())
-}
-
-/// Writes the seal of `inv` that `insert_unsealed` left out.
-pub fn set_seal(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> ApiResult<()> {
-    conn.prepare_cached(
-        "UPDATE invoices SET status = :status, number = :number, unpaid_amount = :unpaid,
-             pay_date = :pay_date
-         WHERE id = :id AND tenant_id = :tenant AND status = 'STATUS_DRAFT'",
-    )?
-    .execute(named_params! {
-        ":id": inv.id, ":tenant": tenant, ":status": inv.status, ":number": inv.number,
-        ":unpaid": inv.unpaid_amount, ":pay_date": inv.pay_date,
     })?;
     Ok(())
 }

@@ -153,6 +153,40 @@ fn the_schema_refuses_changes_to_finalized_documents() {
             [pid]
         )
         .is_err());
+    // No new positions or tax rows either, although their key to the invoice is only checked
+    // at commit (a billing run inserts its sealed invoice after them).
+    let copy_position = "INSERT INTO invoice_positions (id, tenant_id, invoice_id, sort_order,
+             name, quantity, created_at, updated_at)
+         SELECT 'p-new', tenant_id, invoice_id, 9, name, quantity, created_at, updated_at
+         FROM invoice_positions WHERE id = ?1";
+    assert!(conn.execute(copy_position, [pid]).is_err());
+    assert!(conn
+        .execute(
+            "INSERT INTO invoice_tax_breakdown (invoice_id, tenant_id, rate, treatment,
+                 net_amount, tax_amount)
+             SELECT id, tenant_id, '7', 'domestic', 0, 0 FROM invoices WHERE id = ?1",
+            [id]
+        )
+        .is_err());
+    // A position whose invoice never comes fails the commit, and nothing of it stays.
+    conn.execute_batch("BEGIN").unwrap();
+    conn.execute(
+        "INSERT INTO invoice_positions (id, tenant_id, invoice_id, sort_order, name, quantity,
+             created_at, updated_at)
+         VALUES ('p-orphan', ?1, 'no-such-invoice', 1, 'x', '1', 'now', 'now')",
+        [&s.tenant_id],
+    )
+    .unwrap();
+    assert!(conn.execute_batch("COMMIT").is_err());
+    conn.execute_batch("ROLLBACK").unwrap();
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM invoice_positions WHERE id IN ('p-new', 'p-orphan')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
     // What legitimately moves after finalization: payment state and credited quantities.
     conn.execute(
         "UPDATE invoice_positions SET credited_quantity = '1' WHERE id = ?1",
