@@ -8,7 +8,7 @@ use super::context::RunContext;
 use super::items;
 use super::plan::{plan, Planned};
 use crate::domain::money::Currency;
-use crate::domain::{settings, time};
+use crate::domain::time;
 use crate::error::{ApiError, ApiResult};
 use crate::resources::invoice_positions::model::PositionData;
 use crate::resources::invoices::history;
@@ -152,8 +152,9 @@ fn invoice(
             ..p.position.clone()
         })
         .collect();
-    let manual = settings::customer_effective(conn, tenant, customer, "billing", "manualApproval")?
-        .0
+    let manual = run
+        .facts
+        .customer_setting(conn, tenant, customer, ("billing", "manualApproval"))?
         .as_bool()
         .unwrap_or(false);
     // A zero total is not issued while zero invoices are off (as with manual finalization);

@@ -1,7 +1,8 @@
 //! What a billing run reads once instead of once per customer: the tenant's invoice facts
-//! (tax settings, time zone, seller, tax groups), its locale and zero-invoice setting, and the
-//! price plans and billing groups its items use. A run bills with the catalogue and settings as
-//! they stood when it started; a change made during a run applies from the next run.
+//! (tax settings, time zone, seller, tax groups, the customer settings it reads), its locale
+//! and zero-invoice setting, and the price plans and billing groups its items use. A run bills
+//! with the catalogue and settings as they stood when it started; a change made during a run
+//! applies from the next run.
 
 use super::events::Events;
 use crate::domain::settings;
@@ -44,7 +45,7 @@ impl RunContext {
             tenant: tenant.to_string(),
             date,
             id: id.to_string(),
-            facts: Facts::default(),
+            facts: Facts::for_run(),
             locale: units::store::locale(conn, tenant, None)?,
             zero_invoices: settings::get(conn, tenant, "billing", "generateZeroInvoices")?
                 .as_bool()

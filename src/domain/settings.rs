@@ -10,6 +10,7 @@ use chrono::{NaiveDate, Utc};
 use rusqlite::{named_params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 
 /// The type of a setting's value; `check` says what is wrong with a candidate.
 #[derive(Debug, Clone, Copy)]
@@ -388,6 +389,30 @@ pub fn customer_stored(
     Ok(text.map(|t| serde_json::from_str(&t).unwrap_or(Value::Null)))
 }
 
+/// Every customer's own value of one key (a billing run reads the key for all of them).
+pub fn customer_values(
+    conn: &Connection,
+    tenant: &str,
+    context: &str,
+    key: &str,
+) -> ApiResult<HashMap<String, Value>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT customer_id, value FROM customer_settings
+             WHERE tenant_id = :t AND context = :c AND key = :k",
+        )?
+        .query_map(
+            named_params! {":t": tenant, ":c": context, ":k": key},
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?
+        .map(|row| {
+            let (customer, text) = row?;
+            Ok((customer, serde_json::from_str(&text).unwrap_or(Value::Null)))
+        })
+        .collect::<rusqlite::Result<HashMap<_, _>>>()?;
+    Ok(rows)
+}
+
 /// The value that applies to one customer, and where it comes from: the customer's own value,
 /// else (for inherited keys) the tenant's stored value, else the default. Billing code reads
 /// customer-level settings (due days, e-invoice format, dunning) through this.
@@ -401,6 +426,16 @@ pub fn customer_effective(
     if let Some(v) = customer_stored(conn, tenant, customer, context, key)? {
         return Ok((v, Source::Customer));
     }
+    customer_fallback(conn, tenant, context, key)
+}
+
+/// What applies to a customer without a value of its own (`customer_effective`).
+pub fn customer_fallback(
+    conn: &Connection,
+    tenant: &str,
+    context: &str,
+    key: &str,
+) -> ApiResult<(Value, Source)> {
     let Some(ck) = customer_key(context, key) else {
         return Ok((Value::Null, Source::Default));
     };

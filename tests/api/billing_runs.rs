@@ -240,6 +240,53 @@ fn scopes_and_manual_invoices() {
     );
 }
 
+/// A run applies each customer's own `manualApproval` and `defaultDueDays`, else the tenant's:
+/// it reads every customer's values of a key at once (`Facts::for_run`).
+#[test]
+fn a_run_applies_each_customers_settings() {
+    let s = Server::start();
+    let r = s.patch("/settings/billing", &json!({"defaultDueDays": 10}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (held, _) = subscribed(&s, "2026-01-01");
+    let (thirty, _) = subscribed(&s, "2026-01-01");
+    let (plain, _) = subscribed(&s, "2026-01-01");
+    let own = |c: &str, body: Value| {
+        let r = s.patch(&format!("/customers/{c}/settings/billing"), &body);
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    own(&held, json!({"manualApproval": true}));
+    own(&thirty, json!({"defaultDueDays": 30}));
+    assert_eq!(run(&s, "2026-01-01", false)["invoicesCreated"], 3);
+    let invoice = |c: &str| -> Value {
+        let id: String = s
+            .db()
+            .query_row("SELECT id FROM invoices WHERE customer_id = ?1", [c], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        s.get(&format!("/invoices/{id}")).body
+    };
+    // Days from finalization to due date.
+    let days = |inv: &Value| {
+        let day = |k: &str| {
+            chrono::NaiveDate::parse_from_str(inv[k].as_str().unwrap(), "%Y-%m-%d").unwrap()
+        };
+        (day("dueDate") - day("finalizationDate")).num_days()
+    };
+    assert_eq!(invoice(&held)["status"], "STATUS_DRAFT");
+    assert_eq!(invoice(&held)["number"], Value::Null);
+    let thirty = invoice(&thirty);
+    assert_eq!(
+        (thirty["status"].as_str(), days(&thirty)),
+        (Some("STATUS_UNPAID"), 30)
+    );
+    let plain = invoice(&plain);
+    assert_eq!(
+        (plain["status"].as_str(), days(&plain)),
+        (Some("STATUS_UNPAID"), 10)
+    );
+}
+
 /// Every `invoice.finalized` event, and every `invoice.created` event of a billing run's
 /// invoice, of an invoice nothing was paid or credited on since equals what
 /// `GET /invoices/{id}` answers now: a run builds its invoice in memory and writes it once,

@@ -3,7 +3,8 @@
 //! its document, a billing run one for all the invoices it issues, so a run of 100,000 invoices
 //! does not read the same settings 100,000 times. A run therefore uses the facts as they stood
 //! when it started, as it uses the catalogue. The customer and invoice address of a draft are
-//! kept for that one document: computing, sealing and showing it read them once.
+//! kept for that one document: computing, sealing and showing it read them once. A run's facts
+//! also hold the customer settings it reads (`for_run`), as they stood when it started.
 
 use super::model::InvoiceRow;
 use super::party::{self, TenantTax};
@@ -15,7 +16,7 @@ use crate::resources::invoice_positions::view::EmbedCache;
 use crate::resources::tenants;
 use rusqlite::Connection;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 
 /// Lazily read tenant facts; see the module docs for their lifetime.
 #[derive(Default)]
@@ -29,9 +30,53 @@ pub struct Facts {
     party: Option<(String, Customer, Option<Value>)>,
     /// What shown positions embed (`view::read_with`; one locale per `Facts`).
     pub embeds: EmbedCache,
+    /// Customer settings of a billing run (`for_run`): per key, what applies to customers
+    /// without their own value, and every customer's own value.
+    customer_settings: Option<HashMap<CustomerKey, CustomerSetting>>,
+}
+
+type CustomerKey = (&'static str, &'static str);
+
+struct CustomerSetting {
+    fallback: Value,
+    own: HashMap<String, Value>,
 }
 
 impl Facts {
+    /// Facts for a billing run, which reads each customer setting for every customer it bills:
+    /// once per key for all of them (two queries per key and invoice were 5 % of a run).
+    pub fn for_run() -> Facts {
+        Facts {
+            customer_settings: Some(HashMap::new()),
+            ..Facts::default()
+        }
+    }
+
+    /// The value of `context.key` that applies to `customer` (`settings::customer_effective`).
+    pub fn customer_setting(
+        &mut self,
+        conn: &Connection,
+        tenant: &str,
+        customer: &str,
+        (context, key): CustomerKey,
+    ) -> ApiResult<Value> {
+        let Some(known) = &mut self.customer_settings else {
+            return Ok(settings::customer_effective(conn, tenant, customer, context, key)?.0);
+        };
+        let setting = match known.entry((context, key)) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(CustomerSetting {
+                fallback: settings::customer_fallback(conn, tenant, context, key)?.0,
+                own: settings::customer_values(conn, tenant, context, key)?,
+            }),
+        };
+        Ok(setting
+            .own
+            .get(customer)
+            .unwrap_or(&setting.fallback)
+            .clone())
+    }
+
     /// What tax resolution reads about the tenant.
     pub fn tax(&mut self, conn: &Connection, tenant: &str) -> ApiResult<&TenantTax> {
         Ok(match self.tax {

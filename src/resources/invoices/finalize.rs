@@ -42,8 +42,13 @@ impl Settlement {
 }
 
 /// The customer's `billing.defaultDueDays` (its own, else the tenant's, else 14).
-pub fn default_due_days(conn: &Connection, tenant: &str, customer: &str) -> ApiResult<u64> {
-    let (v, _) = settings::customer_effective(conn, tenant, customer, "billing", "defaultDueDays")?;
+pub fn default_due_days(
+    conn: &Connection,
+    tenant: &str,
+    customer: &str,
+    facts: &mut Facts,
+) -> ApiResult<u64> {
+    let v = facts.customer_setting(conn, tenant, customer, ("billing", "defaultDueDays"))?;
     Ok(v.as_u64().unwrap_or(14))
 }
 
@@ -133,7 +138,7 @@ pub fn decide(
         }
         Some(d) => d,
         None => {
-            let days = default_due_days(conn, tenant, &inv.customer_id)?;
+            let days = default_due_days(conn, tenant, &inv.customer_id, facts)?;
             today
                 .checked_add_days(Days::new(days))
                 .ok_or_else(|| ApiError::Internal("due date out of range".into()))?
