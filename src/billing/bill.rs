@@ -7,6 +7,7 @@
 use super::context::RunContext;
 use super::items;
 use super::plan::{plan, Planned};
+use super::prefetch::Ahead;
 use crate::domain::money::Currency;
 use crate::domain::time;
 use crate::error::{ApiError, ApiResult};
@@ -75,16 +76,27 @@ fn already_invoiced(
 
 /// Bills everything of `customer` due by `date` in the caller's transaction. The caller
 /// commits it (a real run) or rolls it back (a dry run: the same code, nothing kept).
+/// `ahead`: what was read ahead about the customer (`billing::prefetch`), else it is read here.
 pub fn bill_customer(
     conn: &Connection,
     customer: &str,
     run: &mut RunContext,
+    ahead: Option<&Ahead>,
 ) -> ApiResult<CustomerBill> {
     let (tenant, date) = (run.tenant.clone(), run.date);
     let tenant = tenant.as_str();
-    let all = items::for_customer(conn, tenant, customer, run)?;
+    let read;
+    let all: &[items::Item] = match ahead {
+        Some(a) => &a.items,
+        None => {
+            read = items::for_customer(conn, tenant, customer, &mut run.catalogue)?;
+            &read
+        }
+    };
+    run.facts
+        .read_ahead(ahead.map(|a| (a.customer.clone(), a.tax.clone())));
     let mut by_currency: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
-    for item in &all {
+    for item in all {
         let planned = plan(conn, tenant, item, date)?;
         if !planned.is_empty() {
             by_currency
@@ -110,7 +122,7 @@ pub fn bill_customer(
         bill.invoices.push(invoice);
     }
     for s in &bill.subscriptions {
-        after_billing(conn, &all, s, run)?;
+        after_billing(conn, all, s, run)?;
     }
     Ok(bill)
 }

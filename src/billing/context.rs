@@ -29,6 +29,12 @@ pub struct RunContext {
     pub zero_invoices: bool,
     /// The outbox events of the batch being billed.
     pub events: Events,
+    pub catalogue: Catalogue,
+}
+
+/// The price plans and billing groups a run's items use, each read once.
+#[derive(Default)]
+pub struct Catalogue {
     plans: HashMap<String, Terms>,
     groups: HashMap<String, Rule>,
 }
@@ -51,11 +57,12 @@ impl RunContext {
                 .as_bool()
                 .unwrap_or(false),
             events: Events::new(tenant, !dry_run)?,
-            plans: HashMap::new(),
-            groups: HashMap::new(),
+            catalogue: Catalogue::default(),
         })
     }
+}
 
+impl Catalogue {
     /// The terms of a price plan.
     pub fn terms(&mut self, conn: &Connection, tenant: &str, plan: &str) -> ApiResult<&Terms> {
         if !self.plans.contains_key(plan) {

@@ -1,7 +1,7 @@
 //! Loading what a billing run needs about one customer's subscription items: the rows, their
 //! schedules (08 §7 via `billing::due`), the periods already billed, and their coupons.
 
-use super::context::RunContext;
+use super::context::Catalogue;
 use super::due::{Schedule, Timing};
 use crate::domain::discount::{CouponTerms, DiscountKind, Frequency};
 use crate::domain::money::parse_decimal;
@@ -46,7 +46,7 @@ pub fn for_customer(
     conn: &Connection,
     tenant: &str,
     customer: &str,
-    run: &mut RunContext,
+    catalogue: &mut Catalogue,
 ) -> ApiResult<Vec<Item>> {
     let mut stmt = conn.prepare_cached(
         "SELECT si.id, si.subscription_id, COALESCE(s.name, s.number), si.product_id,
@@ -114,7 +114,7 @@ pub fn for_customer(
             |what: &str| ApiError::Internal(format!("subscription item {id}: bad {what}"));
         let quantity = parse_decimal(&quantity).map_err(|_| corrupt("quantity"))?;
         let anchor = date(Some(anchor)).ok_or_else(|| corrupt("billing_anchor"))?;
-        let terms = run.terms(conn, tenant, &plan_id)?.clone();
+        let terms = catalogue.terms(conn, tenant, &plan_id)?.clone();
         // The last covered day: the item's end, the subscription's end, or the termination day.
         let last_day = [date(end_date), date(contract_end), date(terminated_at)]
             .into_iter()
@@ -141,7 +141,7 @@ pub fn for_customer(
         // Billing-group alignment: a prorated first period up to the group date, then the
         // group's own periods (08 §4.3); day and week intervals stay unaligned.
         if let (Some(s), Some(g)) = (schedule.as_mut(), group.as_deref()) {
-            let rule = run.group_rule(conn, tenant, g)?;
+            let rule = catalogue.group_rule(conn, tenant, g)?;
             s.group = align::Schedule::new(s.first_day(), s.interval, rule);
         }
         out.push(Item {

@@ -8,5 +8,6 @@ pub mod invoice_calc;
 pub mod items;
 pub mod lines;
 pub mod plan;
+pub mod prefetch;
 pub mod run;
 pub mod usage;

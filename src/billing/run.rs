@@ -8,6 +8,7 @@
 
 use super::bill::{bill_customer, CustomerBill};
 use super::context::RunContext;
+use super::prefetch::{self, Ahead, Prefetch};
 use crate::db::checkpoint::Checkpointer;
 use crate::domain::{ids::new_id, time};
 use crate::error::{ApiError, ApiResult};
@@ -79,9 +80,15 @@ fn bill_batch(
     context: &mut RunContext,
     dry_run: bool,
     isolation: Isolation,
+    (ahead, prefetch): (&[Option<Ahead>], &mut Prefetch),
     started: &mut dyn FnMut(usize),
 ) -> ApiResult<Option<Batch>> {
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let ahead = if prefetch.still_valid(&tx)? {
+        ahead
+    } else {
+        &[]
+    };
     let mut batch = Batch::default();
     // Events of an earlier attempt at this batch were rolled back with it.
     context.events.forget(0);
@@ -89,11 +96,12 @@ fn bill_batch(
         started(i);
         let before = tx.total_changes();
         let events = context.events.mark();
+        let ahead = ahead.get(i).and_then(Option::as_ref);
         let billed = match isolation {
-            Isolation::Shared => bill_customer(&tx, customer, context),
+            Isolation::Shared => bill_customer(&tx, customer, context, ahead),
             Isolation::Savepoints => (|| {
                 let sp = tx.savepoint()?;
-                let bill = bill_customer(&sp, customer, context)?;
+                let bill = bill_customer(&sp, customer, context, ahead)?;
                 if !dry_run {
                     sp.commit()?;
                 }
@@ -187,12 +195,15 @@ pub fn run_billing_with_progress(
         )?;
         Ok(())
     })?;
-    let (list, mut context) = write(&mut conn, false, |c| {
+    let (list, mut context, version) = write(&mut conn, false, |c| {
         Ok((
             customers(c, tenant)?,
             RunContext::new(c, tenant, date, &id, dry_run)?,
+            prefetch::data_version(c)?,
         ))
     })?;
+    // Reads the next two batches' customers ahead on the other core (`billing::prefetch`).
+    let mut prefetch = Prefetch::start(db_path, tenant, list.clone(), 2 * BATCH, version)?;
     let mut bills = Vec::new();
     let (mut subscriptions, mut invoices, mut failed) = (0i64, 0i64, 0i64);
     let mut first_error = None;
@@ -202,12 +213,14 @@ pub fn run_billing_with_progress(
     // (`Isolation`). A dry run rolls everything back.
     for (k, chunk) in list.chunks(BATCH).enumerate() {
         let mut started = |i: usize| progress(k * BATCH + i, total);
+        let ahead = prefetch.next(chunk);
         let outcome = match bill_batch(
             &mut conn,
             chunk,
             &mut context,
             dry_run,
             Isolation::Shared,
+            (&ahead, &mut prefetch),
             &mut started,
         ) {
             Ok(None) => bill_batch(
@@ -216,6 +229,7 @@ pub fn run_billing_with_progress(
                 &mut context,
                 dry_run,
                 Isolation::Savepoints,
+                (&ahead, &mut prefetch),
                 &mut started,
             ),
             other => other,

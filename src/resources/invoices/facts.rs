@@ -9,7 +9,7 @@
 use super::model::InvoiceRow;
 use super::party::{self, TenantTax};
 use crate::domain::settings;
-use crate::domain::tax::{load_group, TaxGroup};
+use crate::domain::tax::{load_group, TaxGroup, TaxParty};
 use crate::error::{ApiError, ApiResult};
 use crate::resources::customers::{self, model::Customer};
 use crate::resources::invoice_positions::view::EmbedCache;
@@ -33,6 +33,9 @@ pub struct Facts {
     /// Customer settings of a billing run (`for_run`): per key, what applies to customers
     /// without their own value, and every customer's own value.
     customer_settings: Option<HashMap<CustomerKey, CustomerSetting>>,
+    /// A customer (until its document takes it) and its tax facts that a billing run read
+    /// ahead (`read_ahead`), by customer id.
+    ahead: Option<(String, Option<Customer>, TaxParty)>,
 }
 
 type CustomerKey = (&'static str, &'static str);
@@ -135,7 +138,14 @@ impl Facts {
         let known =
             matches!(&self.party, Some((id, c, _)) if *id == inv.id && c.id == inv.customer_id);
         if !known {
-            let customer = customers::store::get(conn, tenant, &inv.customer_id)?;
+            let ahead = match &mut self.ahead {
+                Some((id, c, _)) if *id == inv.customer_id => c.take(),
+                _ => None,
+            };
+            let customer = match ahead {
+                Some(c) => c,
+                None => customers::store::get(conn, tenant, &inv.customer_id)?,
+            };
             let address = party::effective_address_of(conn, tenant, inv, &customer)?;
             self.party = Some((inv.id.clone(), customer, address));
         }
@@ -143,6 +153,32 @@ impl Facts {
             Some((_, c, a)) => Ok((c, a.as_ref())),
             None => Err(ApiError::Internal("invoice party not read".into())),
         }
+    }
+
+    /// The tax facts of the draft `inv`'s customer with `address` applied
+    /// (`party::tax_party_at`).
+    pub fn tax_party(
+        &mut self,
+        conn: &Connection,
+        tenant: &str,
+        inv: &InvoiceRow,
+        tenant_country: &str,
+        address: Option<&Value>,
+    ) -> ApiResult<TaxParty> {
+        match &self.ahead {
+            Some((id, _, party)) if *id == inv.customer_id => {
+                Ok(party::with_address(party.clone(), address))
+            }
+            _ => party::tax_party_at(conn, tenant, inv, tenant_country, address),
+        }
+    }
+
+    /// Uses `customer` and its tax facts (`tax::load_party` with the tenant's country) for its
+    /// next documents instead of reading them, or (`None`) reads them again. A billing run
+    /// read them ahead on another thread (`billing::prefetch`), valid as long as no other
+    /// connection committed since.
+    pub fn read_ahead(&mut self, ahead: Option<(Customer, TaxParty)>) {
+        self.ahead = ahead.map(|(c, tax)| (c.id.clone(), Some(c), tax));
     }
 
     /// A tax group with its rates; 404 when the tenant has none with this id.

@@ -121,8 +121,13 @@ pub fn tax_party_at(
     tenant_country: &str,
     address: Option<&Value>,
 ) -> ApiResult<TaxParty> {
-    let mut party = tax::load_party(conn, tenant, &inv.customer_id, tenant_country)?
+    let party = tax::load_party(conn, tenant, &inv.customer_id, tenant_country)?
         .ok_or_else(|| ApiError::Internal(format!("invoice {}: customer missing", inv.id)))?;
+    Ok(with_address(party, address))
+}
+
+/// The customer's tax facts `party` (`tax::load_party`) with the invoice address applied.
+pub fn with_address(mut party: TaxParty, address: Option<&Value>) -> TaxParty {
     let country = text(address, "countryCode");
     if !country.is_empty() {
         party.country = country.to_string();
@@ -135,7 +140,7 @@ pub fn tax_party_at(
         party.vat_id = printed;
         party.vat_id_valid = false;
     }
-    Ok(party)
+    party
 }
 
 /// The tenant facts tax resolution reads, exactly as `tax::resolve_for_customer` reads them.

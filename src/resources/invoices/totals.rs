@@ -4,7 +4,6 @@
 
 use super::facts::Facts;
 use super::model::InvoiceRow;
-use super::party;
 use super::store;
 use crate::billing::invoice_calc::{self, LineAmounts, TaxKey, Totals};
 use crate::domain::tax::{self, TaxInput};
@@ -37,7 +36,7 @@ fn resolve(
     let (country, small_business, oss) = (t.country.clone(), t.small_business, t.oss);
     let (_, address) = facts.party(conn, tenant, inv)?;
     let address = address.cloned();
-    let party = party::tax_party_at(conn, tenant, inv, &country, address.as_ref())?;
+    let party = facts.tax_party(conn, tenant, inv, &country, address.as_ref())?;
     let mut decided: HashMap<String, TaxKey> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for p in rows {
