@@ -81,22 +81,22 @@ pub fn bill_customer(
     conn: &Connection,
     customer: &str,
     run: &mut RunContext,
-    ahead: Option<&Ahead>,
+    ahead: Option<Ahead>,
 ) -> ApiResult<CustomerBill> {
     let (tenant, date) = (run.tenant.clone(), run.date);
     let tenant = tenant.as_str();
-    let read;
-    let all: &[items::Item] = match ahead {
-        Some(a) => &a.items,
+    let all = match ahead {
+        Some(Ahead { items, party }) => {
+            run.facts.read_ahead(Some(party));
+            items
+        }
         None => {
-            read = items::for_customer(conn, tenant, customer, &mut run.catalogue)?;
-            &read
+            run.facts.read_ahead(None);
+            items::for_customer(conn, tenant, customer, &mut run.catalogue)?
         }
     };
-    run.facts
-        .read_ahead(ahead.map(|a| (a.customer.clone(), a.tax.clone())));
     let mut by_currency: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
-    for item in all {
+    for item in &all {
         let planned = plan(conn, tenant, item, date)?;
         if !planned.is_empty() {
             by_currency
@@ -122,7 +122,7 @@ pub fn bill_customer(
         bill.invoices.push(invoice);
     }
     for s in &bill.subscriptions {
-        after_billing(conn, all, s, run)?;
+        after_billing(conn, &all, s, run)?;
     }
     Ok(bill)
 }

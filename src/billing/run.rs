@@ -80,14 +80,16 @@ fn bill_batch(
     context: &mut RunContext,
     dry_run: bool,
     isolation: Isolation,
-    (ahead, prefetch): (&[Option<Ahead>], &mut Prefetch),
+    (ahead, prefetch): (&mut [Option<Ahead>], &mut Prefetch),
     started: &mut dyn FnMut(usize),
 ) -> ApiResult<Option<Batch>> {
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Each customer takes what was read ahead for it: a batch that runs again (`Isolation`)
+    // reads everything itself.
     let ahead = if prefetch.still_valid(&tx)? {
         ahead
     } else {
-        &[]
+        &mut []
     };
     let mut batch = Batch::default();
     // Events of an earlier attempt at this batch were rolled back with it.
@@ -96,7 +98,7 @@ fn bill_batch(
         started(i);
         let before = tx.total_changes();
         let events = context.events.mark();
-        let ahead = ahead.get(i).and_then(Option::as_ref);
+        let ahead = ahead.get_mut(i).and_then(Option::take);
         let billed = match isolation {
             Isolation::Shared => bill_customer(&tx, customer, context, ahead),
             Isolation::Savepoints => (|| {
@@ -213,14 +215,14 @@ pub fn run_billing_with_progress(
     // (`Isolation`). A dry run rolls everything back.
     for (k, chunk) in list.chunks(BATCH).enumerate() {
         let mut started = |i: usize| progress(k * BATCH + i, total);
-        let ahead = prefetch.next(chunk);
+        let mut ahead = prefetch.next(chunk);
         let outcome = match bill_batch(
             &mut conn,
             chunk,
             &mut context,
             dry_run,
             Isolation::Shared,
-            (&ahead, &mut prefetch),
+            (&mut ahead, &mut prefetch),
             &mut started,
         ) {
             Ok(None) => bill_batch(
@@ -229,7 +231,7 @@ pub fn run_billing_with_progress(
                 &mut context,
                 dry_run,
                 Isolation::Savepoints,
-                (&ahead, &mut prefetch),
+                (&mut ahead, &mut prefetch),
                 &mut started,
             ),
             other => other,

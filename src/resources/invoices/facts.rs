@@ -8,6 +8,7 @@
 
 use super::model::InvoiceRow;
 use super::party::{self, TenantTax};
+use super::view;
 use crate::domain::settings;
 use crate::domain::tax::{load_group, TaxGroup, TaxParty};
 use crate::error::{ApiError, ApiResult};
@@ -33,9 +34,21 @@ pub struct Facts {
     /// Customer settings of a billing run (`for_run`): per key, what applies to customers
     /// without their own value, and every customer's own value.
     customer_settings: Option<HashMap<CustomerKey, CustomerSetting>>,
-    /// A customer (until its document takes it) and its tax facts that a billing run read
-    /// ahead (`read_ahead`), by customer id.
-    ahead: Option<(String, Option<Customer>, TaxParty)>,
+    /// What a billing run read ahead about the customer it bills (`read_ahead`); its parts
+    /// are taken as its document uses them.
+    ahead: Option<(String, ReadAhead)>,
+}
+
+/// A customer and what its documents derive from it, read and derived on another thread
+/// (`billing::prefetch`).
+pub struct ReadAhead {
+    pub customer: Option<Customer>,
+    /// `tax::load_party` with the tenant's country.
+    pub tax: TaxParty,
+    /// `view::customer_embed`.
+    pub embed: Option<Value>,
+    /// `party::default_address`.
+    pub default_address: Option<Option<Value>>,
 }
 
 type CustomerKey = (&'static str, &'static str);
@@ -138,15 +151,18 @@ impl Facts {
         let known =
             matches!(&self.party, Some((id, c, _)) if *id == inv.id && c.id == inv.customer_id);
         if !known {
-            let ahead = match &mut self.ahead {
-                Some((id, c, _)) if *id == inv.customer_id => c.take(),
-                _ => None,
+            let (customer, default) = match self.ahead_for(&inv.customer_id) {
+                Some(a) => (a.customer.take(), a.default_address.take()),
+                None => (None, None),
             };
-            let customer = match ahead {
+            let customer = match customer {
                 Some(c) => c,
                 None => customers::store::get(conn, tenant, &inv.customer_id)?,
             };
-            let address = party::effective_address_of(conn, tenant, inv, &customer)?;
+            let address = party::effective_address_or(conn, tenant, inv, || match default {
+                Some(known) => Ok(known),
+                None => party::default_address(&customer),
+            })?;
             self.party = Some((inv.id.clone(), customer, address));
         }
         match &self.party {
@@ -165,20 +181,32 @@ impl Facts {
         tenant_country: &str,
         address: Option<&Value>,
     ) -> ApiResult<TaxParty> {
-        match &self.ahead {
-            Some((id, _, party)) if *id == inv.customer_id => {
-                Ok(party::with_address(party.clone(), address))
-            }
-            _ => party::tax_party_at(conn, tenant, inv, tenant_country, address),
+        match self.ahead_for(&inv.customer_id) {
+            Some(a) => Ok(party::with_address(a.tax.clone(), address)),
+            None => party::tax_party_at(conn, tenant, inv, tenant_country, address),
         }
     }
 
-    /// Uses `customer` and its tax facts (`tax::load_party` with the tenant's country) for its
-    /// next documents instead of reading them, or (`None`) reads them again. A billing run
-    /// read them ahead on another thread (`billing::prefetch`), valid as long as no other
-    /// connection committed since.
-    pub fn read_ahead(&mut self, ahead: Option<(Customer, TaxParty)>) {
-        self.ahead = ahead.map(|(c, tax)| (c.id.clone(), Some(c), tax));
+    /// The customer as its document embeds it (`view::customer_embed`).
+    pub fn customer_embed(&mut self, customer: &Customer) -> Value {
+        match self.ahead_for(&customer.id).and_then(|a| a.embed.take()) {
+            Some(embed) => embed,
+            None => view::customer_embed(customer),
+        }
+    }
+
+    /// Uses `ahead` for the next document of its customer instead of reading and deriving it
+    /// again, or (`None`) reads again. A billing run reads ahead on another thread
+    /// (`billing::prefetch`); what it read is valid as long as no other connection committed.
+    pub fn read_ahead(&mut self, ahead: Option<ReadAhead>) {
+        self.ahead = ahead.and_then(|a| Some((a.customer.as_ref()?.id.clone(), a)));
+    }
+
+    fn ahead_for(&mut self, customer: &str) -> Option<&mut ReadAhead> {
+        match &mut self.ahead {
+            Some((id, a)) if id == customer => Some(a),
+            _ => None,
+        }
     }
 
     /// A tax group with its rates; 404 when the tenant has none with this id.

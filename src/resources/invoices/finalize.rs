@@ -164,7 +164,7 @@ pub fn decide(
         vat_id: party::vat_id(address.as_ref(), &customer.vat_id),
         address,
         customer_name: view::customer_name(&customer),
-        customer: view::customer_embed(&customer),
+        customer: facts.customer_embed(&customer),
     })
 }
 

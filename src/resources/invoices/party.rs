@@ -75,14 +75,29 @@ pub fn effective_address_of(
     inv: &InvoiceRow,
     customer: &Customer,
 ) -> ApiResult<Option<Value>> {
+    effective_address_or(conn, tenant, inv, || default_address(customer))
+}
+
+/// `effective_address` with the customer's default (`default_address`) from `default`.
+pub fn effective_address_or(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    default: impl FnOnce() -> ApiResult<Option<Value>>,
+) -> ApiResult<Option<Value>> {
     Ok(match chosen(conn, tenant, inv)? {
         Applies::Known(address) => address,
-        Applies::CustomerDefault => customer
-            .default_invoice_address
-            .as_deref()
-            .map(serde_json::to_value)
-            .transpose()?,
+        Applies::CustomerDefault => default()?,
     })
+}
+
+/// The address a draft of `customer` without a chosen address shows.
+pub fn default_address(customer: &Customer) -> ApiResult<Option<Value>> {
+    Ok(customer
+        .default_invoice_address
+        .as_deref()
+        .map(serde_json::to_value)
+        .transpose()?)
 }
 
 fn text<'v>(address: Option<&'v Value>, key: &str) -> &'v str {
