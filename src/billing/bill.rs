@@ -8,6 +8,7 @@ use super::context::RunContext;
 use super::items;
 use super::plan::{plan, Planned};
 use super::prefetch::Ahead;
+use crate::db::bind::ExecuteNamed;
 use crate::domain::money::Currency;
 use crate::domain::time;
 use crate::error::{ApiError, ApiResult};
@@ -214,10 +215,10 @@ fn invoice(
              VALUES (:tenant, :sub, :item, :from, :to, :reason, :date, :amount, :discount,
                  :coupon, :invoice, :run, :now)",
         )?
-        .execute(named_params! {
+        .execute_named(named_params! {
             ":tenant": tenant, ":sub": p.item.subscription_id, ":item": p.item.id,
-            ":reason": p.reason, ":from": p.period.covered.start.to_string(), ":to": p.period.covered.last_day().to_string(),
-            ":date": date.to_string(), ":amount": p.amount, ":discount": p.discount,
+            ":from": p.period.covered.start.to_string(), ":to": p.period.covered.last_day().to_string(),
+            ":reason": p.reason, ":date": date.to_string(), ":amount": p.amount, ":discount": p.discount,
             ":coupon": p.coupon, ":invoice": invoice_id, ":run": run_id, ":now": now,
         })?;
         if let Some(c) = &p.coupon {
@@ -225,7 +226,7 @@ fn invoice(
                 "UPDATE subscription_discounts SET remaining_periods = max(remaining_periods - 1, 0)
                  WHERE id = :id AND remaining_periods IS NOT NULL",
             )?
-            .execute(named_params! {":id": c})?;
+            .execute_named(named_params! {":id": c})?;
         }
         periods.push(BilledPeriod {
             subscription: p.item.subscription_id.clone(),
@@ -255,7 +256,7 @@ fn invoice(
                  currency_code, billing_run_id, range_from, range_to, billed_at)
              VALUES (:id, :tenant, :customer, :date, :cur, :run, :from, :to, :now)",
         )?
-        .execute(named_params! {
+        .execute_named(named_params! {
             ":id": id, ":tenant": tenant, ":customer": customer, ":date": date.to_string(),
             ":cur": code, ":run": run_id, ":from": from.to_string(), ":to": to.to_string(), ":now": now,
         })?;
@@ -310,11 +311,10 @@ fn after_billing(
                  last_billed_at = :now, updated_at = :now
              WHERE id = :id",
         )?
-        .execute(named_params! {
-            ":id": item.id, ":next": next.map(|d| d.to_string()),
-            ":start": next_start.map(|d| d.to_string()),
+        .execute_named(named_params! {
+            ":next": next.map(|d| d.to_string()), ":start": next_start.map(|d| d.to_string()),
             ":from": last.as_ref().map(|l| l.0.clone()), ":to": last.as_ref().map(|l| l.1.clone()),
-            ":now": now,
+            ":now": now, ":id": item.id,
         })?;
     }
     let next = next_dates.into_iter().min().map(|d| d.to_string());
@@ -322,7 +322,7 @@ fn after_billing(
         "UPDATE subscriptions SET last_billing_at = :now, next_billing_date = :next, updated_at = :now
          WHERE id = :id",
     )?
-    .execute(named_params! {":id": subscription, ":now": now, ":next": next})?;
+    .execute_named(named_params! {":now": now, ":next": next, ":id": subscription})?;
     run.events.record(
         "subscription.billed",
         subscription,

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::time::Duration;
 
+pub mod bind;
 pub mod checkpoint;
 pub mod tx;
 pub mod writer;

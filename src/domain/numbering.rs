@@ -1,5 +1,6 @@
 //! Number ranges: formats with placeholders, and atomic assignment that never reissues a number.
 
+use crate::db::bind::ExecuteNamed;
 use crate::error::{ApiError, ApiResult};
 use chrono::{Datelike, NaiveDate};
 use rusqlite::{named_params, Connection};
@@ -129,7 +130,7 @@ pub fn reserve(conn: &Connection, tenant: &str, range: &str, number: &str) -> Ap
             "INSERT OR IGNORE INTO issued_numbers (tenant_id, range_type, number, issued_at)
              VALUES (:tenant, :range, :number, :now)",
         )?
-        .execute(named_params! {
+        .execute_named(named_params! {
             ":tenant": tenant, ":range": range, ":number": number,
             ":now": crate::domain::time::now(),
         })?;
@@ -170,7 +171,9 @@ pub fn next(
                 "UPDATE number_ranges SET next_number = :next
                  WHERE tenant_id = :tenant AND type = :range",
             )?
-            .execute(named_params! {":tenant": tenant, ":range": range, ":next": counter + 1})?;
+            .execute_named(
+                named_params! {":next": counter + 1, ":tenant": tenant, ":range": range},
+            )?;
             return Ok(number);
         }
     }

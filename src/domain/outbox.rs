@@ -1,5 +1,6 @@
 //! The outbox: events written in the same transaction as the change, delivered later by a worker.
 
+use crate::db::bind::ExecuteNamed;
 use crate::domain::ids::new_id;
 use crate::error::ApiResult;
 use rusqlite::{named_params, Connection};
@@ -80,7 +81,7 @@ fn insert(
                              created_at)
          VALUES (:event_id, :tenant, :type, :object, :payload, :payload_of, :now)",
     )?
-    .execute(named_params! {
+    .execute_named(named_params! {
         // Reference README §14.2: unique, prefixed `webhk_`.
         ":event_id": format!("webhk_{}", new_id().replace('-', "")),
         ":tenant": tenant,

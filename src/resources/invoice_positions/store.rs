@@ -5,6 +5,7 @@
 use super::input::Lookup;
 use super::model::{PositionData, PositionRow};
 use crate::billing::invoice_calc::{treatment_name, LineAmounts, TaxKey};
+use crate::db::bind::ExecuteNamed;
 use crate::domain::ids::new_id;
 use crate::domain::time;
 use crate::error::{ApiError, ApiResult};
@@ -214,7 +215,7 @@ pub fn insert_rows(conn: &Connection, tenant: &str, rows: &[PositionRow]) -> Api
              :tax, :interval, :from, :to, :created, :updated)",
     )?;
     for p in rows {
-        insert.execute(named_params! {
+        insert.execute_named(named_params! {
             ":id": p.id, ":tenant": tenant, ":invoice": p.invoice_id, ":parent": p.parent_id,
             ":order": p.sort_order, ":type": p.kind, ":group": p.group_name, ":name": p.name,
             ":description": p.description, ":quantity": p.quantity.to_string(),

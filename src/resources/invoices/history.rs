@@ -2,6 +2,7 @@
 //! when, written in the transaction of the change itself. The schema refuses updates and
 //! deletes of these rows; a deleted draft's history stays.
 
+use crate::db::bind::ExecuteNamed;
 use crate::domain::time;
 use crate::error::ApiResult;
 use crate::http::list::{Filter, Page};
@@ -35,7 +36,7 @@ pub fn append(
         "INSERT INTO invoice_history (tenant_id, invoice_id, at, user_id, action, details)
          VALUES (:tenant, :invoice, :at, :user, :action, :details)",
     )?
-    .execute(named_params! {
+    .execute_named(named_params! {
         ":tenant": tenant, ":invoice": invoice_id, ":at": time::now(),
         ":user": user_id.filter(|u| !u.is_empty()), ":action": action,
         ":details": details.to_string(),

@@ -5,6 +5,7 @@
 use super::input::InvoiceWrite;
 use super::model::{InvoiceRow, DUNNING_STATUSES, STATUSES, TYPES};
 use crate::billing::invoice_calc::Totals;
+use crate::db::bind::ExecuteNamed;
 use crate::domain::ids::new_id;
 use crate::domain::money::Currency;
 use crate::domain::time;
@@ -240,7 +241,7 @@ pub fn insert_breakdown(conn: &Connection, tenant: &str, id: &str, t: &Totals) -
          VALUES (:id, :tenant, :rate, :treatment, :note, :net, :tax)",
     )?;
     for row in breakdown_rows(t) {
-        insert.execute(named_params! {
+        insert.execute_named(named_params! {
             ":id": id, ":tenant": tenant, ":rate": row.rate, ":treatment": row.treatment,
             ":note": row.note, ":net": row.net_amount, ":tax": row.tax_amount,
         })?;
@@ -284,7 +285,7 @@ pub fn insert(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> ApiResult<()
              :customer_snapshot, :seller, :pm, :finalization_date, :finalized_at, :due,
              :pay_date, :from, :to, :dunning_level, :dunning_status, :user, :created, :updated)",
     )?
-    .execute(named_params! {
+    .execute_named(named_params! {
         ":id": inv.id, ":tenant": tenant, ":customer": inv.customer_id, ":type": inv.kind,
         ":status": inv.status, ":number": inv.number, ":original": inv.original_invoice_id,
         ":currency": inv.currency.code, ":net": inv.net_amount, ":tax": inv.tax_amount,
