@@ -327,6 +327,5 @@ fn after_billing(
         "subscription.billed",
         subscription,
         &json!({"id": subscription, "billingDate": date.to_string(), "nextBillingDate": next}),
-    );
-    Ok(())
+    )
 }

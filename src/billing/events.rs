@@ -95,12 +95,19 @@ impl Events {
         seq
     }
 
-    /// An event whose small payload is already rendered.
-    pub fn record(&mut self, event_type: &'static str, object_id: &str, payload: &Value) {
-        if !self.keep {
-            return;
+    /// An event whose small payload is rendered here.
+    pub fn record(
+        &mut self,
+        event_type: &'static str,
+        object_id: &str,
+        payload: &Value,
+    ) -> ApiResult<()> {
+        if self.keep {
+            // serde_json's writer: `Value`'s `Display` formats token by token, slower.
+            let json = serde_json::to_string(payload)?;
+            self.push(event_type, object_id, Payload::Ready(json));
         }
-        self.push(event_type, object_id, Payload::Ready(payload.to_string()));
+        Ok(())
     }
 
     /// `invoice.created` and, when the run sealed it, `invoice.finalized`, both with the read

@@ -39,7 +39,8 @@ pub fn append(
     .execute_named(named_params! {
         ":tenant": tenant, ":invoice": invoice_id, ":at": time::now(),
         ":user": user_id.filter(|u| !u.is_empty()), ":action": action,
-        ":details": details.to_string(),
+        // serde_json's writer: `Value`'s `Display` formats token by token, slower.
+        ":details": serde_json::to_string(details)?,
     })?;
     Ok(())
 }
