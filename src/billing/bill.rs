@@ -61,7 +61,7 @@ fn already_invoiced(
     conn: &Connection,
     tenant: &str,
     customer: &str,
-    date: NaiveDate,
+    day: &str,
     currency: &str,
 ) -> ApiResult<bool> {
     Ok(conn
@@ -70,7 +70,7 @@ fn already_invoiced(
                  AND customer_id = :customer AND billing_date = :date AND currency_code = :cur)",
         )?
         .query_row(
-            named_params! {":tenant": tenant, ":customer": customer, ":date": date.to_string(), ":cur": currency},
+            named_params! {":tenant": tenant, ":customer": customer, ":date": day, ":cur": currency},
             |r| r.get(0),
         )?)
 }
@@ -111,7 +111,7 @@ pub fn bill_customer(
         ..CustomerBill::default()
     };
     for (code, planned) in by_currency {
-        if already_invoiced(conn, tenant, customer, date, &code)? {
+        if already_invoiced(conn, tenant, customer, &run.day, &code)? {
             continue;
         }
         let invoice = invoice(conn, run, customer, &code, &planned)?;
@@ -187,7 +187,7 @@ fn invoice(
                 &id,
                 None,
                 "created",
-                &json!({"billingRun": run_id, "billingDate": date.to_string()}),
+                &json!({"billingRun": run_id, "billingDate": run.day}),
             )?;
             if let Some(sealed) = &sealed {
                 history::append(
@@ -208,6 +208,10 @@ fn invoice(
     let now = time::now();
     let mut periods = Vec::with_capacity(planned.len());
     for p in planned {
+        let (from, to) = (
+            p.period.covered.start.to_string(),
+            p.period.covered.last_day().to_string(),
+        );
         conn.prepare_cached(
             "INSERT INTO billed_periods (tenant_id, subscription_id, subscription_item_id,
                  period_start, period_end, reason, billing_date, amount, discount,
@@ -217,8 +221,7 @@ fn invoice(
         )?
         .execute_named(named_params! {
             ":tenant": tenant, ":sub": p.item.subscription_id, ":item": p.item.id,
-            ":from": p.period.covered.start.to_string(), ":to": p.period.covered.last_day().to_string(),
-            ":reason": p.reason, ":date": date.to_string(), ":amount": p.amount, ":discount": p.discount,
+            ":from": from, ":to": to, ":reason": p.reason, ":date": run.day, ":amount": p.amount, ":discount": p.discount,
             ":coupon": p.coupon, ":invoice": invoice_id, ":run": run_id, ":now": now,
         })?;
         if let Some(c) = &p.coupon {
@@ -231,8 +234,8 @@ fn invoice(
         periods.push(BilledPeriod {
             subscription: p.item.subscription_id.clone(),
             subscription_item: p.item.id.clone(),
-            from: p.period.covered.start.to_string(),
-            to: p.period.covered.last_day().to_string(),
+            from,
+            to,
             amount: p.amount,
             discount: p.discount,
         });
@@ -257,7 +260,7 @@ fn invoice(
              VALUES (:id, :tenant, :customer, :date, :cur, :run, :from, :to, :now)",
         )?
         .execute_named(named_params! {
-            ":id": id, ":tenant": tenant, ":customer": customer, ":date": date.to_string(),
+            ":id": id, ":tenant": tenant, ":customer": customer, ":date": run.day,
             ":cur": code, ":run": run_id, ":from": from.to_string(), ":to": to.to_string(), ":now": now,
         })?;
     }
@@ -326,6 +329,6 @@ fn after_billing(
     run.events.record(
         "subscription.billed",
         subscription,
-        &json!({"id": subscription, "billingDate": date.to_string(), "nextBillingDate": next}),
+        &json!({"id": subscription, "billingDate": run.day, "nextBillingDate": next}),
     )
 }

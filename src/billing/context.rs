@@ -21,6 +21,8 @@ pub struct RunContext {
     pub tenant: String,
     /// The billing date: everything due up to it is billed.
     pub date: NaiveDate,
+    /// `date` as stored (YYYY-MM-DD), formatted once.
+    pub day: String,
     /// The `billing_runs` row.
     pub id: String,
     pub facts: Facts,
@@ -50,6 +52,7 @@ impl RunContext {
         Ok(RunContext {
             tenant: tenant.to_string(),
             date,
+            day: date.to_string(),
             id: id.to_string(),
             facts: Facts::for_run(),
             locale: units::store::locale(conn, tenant, None)?,
