@@ -2,8 +2,8 @@
 //! customers the run bills next, what billing reads about them and never writes (their
 //! subscription items, the customer, its tax facts, and what the invoice derives from the
 //! customer: its embedded copy and default address), while the run thread writes the customers
-//! before them. That was a fifth of the run thread's work; on the other core it overlaps the
-//! writes.
+//! before them. That was about a sixth of the run thread's instructions; on the other core it
+//! overlaps the writes.
 //!
 //! What was read ahead is used only while it is still what the run would read itself: no other
 //! connection may have committed since the run started. The run's own commits do not matter,

@@ -66,19 +66,8 @@ pub fn effective_address(
     Ok(default.map(|a| serde_json::to_value(&a)).transpose()?)
 }
 
-/// `effective_address` of a document of `customer`, as just read: its read model carries the
-/// same default (`Customer::default_invoice_address`: the default invoice address, else the
-/// default address, archived ones skipped), so the defaults are not read a second time.
-pub fn effective_address_of(
-    conn: &Connection,
-    tenant: &str,
-    inv: &InvoiceRow,
-    customer: &Customer,
-) -> ApiResult<Option<Value>> {
-    effective_address_or(conn, tenant, inv, || default_address(customer))
-}
-
-/// `effective_address` with the customer's default (`default_address`) from `default`.
+/// `effective_address` of a document whose customer was just read: `default` gives that
+/// customer's `default_address`, so the defaults are not read a second time.
 pub fn effective_address_or(
     conn: &Connection,
     tenant: &str,
@@ -91,7 +80,9 @@ pub fn effective_address_or(
     })
 }
 
-/// The address a draft of `customer` without a chosen address shows.
+/// The address a draft of `customer` without a chosen address shows: its read model carries
+/// it (`Customer::default_invoice_address`: the default invoice address, else the default
+/// address, archived ones skipped).
 pub fn default_address(customer: &Customer) -> ApiResult<Option<Value>> {
     Ok(customer
         .default_invoice_address
