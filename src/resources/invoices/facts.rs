@@ -8,7 +8,6 @@
 
 use super::model::InvoiceRow;
 use super::party::{self, TenantTax};
-use super::view;
 use crate::domain::settings;
 use crate::domain::tax::{load_group, TaxGroup, TaxParty};
 use crate::error::{ApiError, ApiResult};
@@ -187,12 +186,10 @@ impl Facts {
         }
     }
 
-    /// The customer as its document embeds it (`view::customer_embed`).
-    pub fn customer_embed(&mut self, customer: &Customer) -> Value {
-        match self.ahead_for(&customer.id).and_then(|a| a.embed.take()) {
-            Some(embed) => embed,
-            None => view::customer_embed(customer),
-        }
+    /// The customer `customer` as its document embeds it (`view::customer_embed`), if it was
+    /// read ahead (then once).
+    pub fn take_customer_embed(&mut self, customer: &str) -> Option<Value> {
+        self.ahead_for(customer).and_then(|a| a.embed.take())
     }
 
     /// Uses `ahead` for the next document of its customer instead of reading and deriving it

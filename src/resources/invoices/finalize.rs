@@ -144,8 +144,9 @@ pub fn decide(
                 .ok_or_else(|| ApiError::Internal("due date out of range".into()))?
         }
     };
+    // Taken first: the customer below is borrowed from `facts`.
+    let embed = facts.take_customer_embed(&inv.customer_id);
     let (customer, address) = facts.party(conn, tenant, inv)?;
-    let (customer, address) = (customer.clone(), address.cloned());
     let number = numbering::next(
         conn,
         tenant,
@@ -161,10 +162,10 @@ pub fn decide(
             settlement,
             at: time::now(),
         },
-        vat_id: party::vat_id(address.as_ref(), &customer.vat_id),
-        address,
-        customer_name: view::customer_name(&customer),
-        customer: facts.customer_embed(&customer),
+        vat_id: party::vat_id(address, &customer.vat_id),
+        address: address.cloned(),
+        customer_name: view::customer_name(customer),
+        customer: embed.unwrap_or_else(|| view::customer_embed(customer)),
     })
 }
 

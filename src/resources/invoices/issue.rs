@@ -77,7 +77,11 @@ pub fn issue(
     // The frozen triggers let positions in while their invoice does not exist yet.
     positions::insert_rows(conn, tenant, &rows)?;
     store::insert_breakdown(conn, tenant, &inv.id, &computed.totals)?;
-    store::insert(conn, tenant, &inv)?;
+    let seller = match sealed {
+        Some(_) => Some(facts.seller(conn, tenant)?),
+        None => None,
+    };
+    store::insert(conn, tenant, &inv, seller)?;
     let breakdown = store::breakdown_rows(&computed.totals);
     let view = view::show_with(
         conn,

@@ -265,8 +265,14 @@ pub fn breakdown_rows(t: &Totals) -> Vec<BreakdownRow> {
 
 /// Inserts a document computed (and possibly sealed) in memory, as it stands (a billing run's
 /// invoice: `issue`). A sealed one goes in after its positions and tax breakdown, whose
-/// invoice keys are checked at commit (schema: `invoice_positions`).
-pub fn insert(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> ApiResult<()> {
+/// invoice keys are checked at commit (schema: `invoice_positions`). `seller`: the JSON text
+/// of its `tenant_snapshot` when the caller has it (a run's seller is one for all invoices).
+pub fn insert(
+    conn: &Connection,
+    tenant: &str,
+    inv: &InvoiceRow,
+    seller: Option<&str>,
+) -> ApiResult<()> {
     // serde_json's writer, not `Value`'s `Display`: formatting goes through `fmt` per token,
     // several times slower for the kilobyte snapshots.
     let json = |v: &Option<Value>| v.as_ref().map(serde_json::to_string).transpose();
@@ -296,7 +302,10 @@ pub fn insert(conn: &Connection, tenant: &str, inv: &InvoiceRow) -> ApiResult<()
         ":address_id": inv.invoice_address_id, ":address": json(&inv.invoice_address)?,
         ":vat_id": inv.customer_vat_id, ":name": inv.customer_name,
         ":customer_snapshot": json(&inv.customer_snapshot)?,
-        ":seller": json(&inv.tenant_snapshot)?,
+        ":seller": match seller {
+            Some(text) => Some(text.to_string()),
+            None => json(&inv.tenant_snapshot)?,
+        },
         ":pm": inv.payment_method_id, ":finalization_date": inv.finalization_date,
         ":finalized_at": inv.finalized_at, ":due": inv.due_date, ":pay_date": inv.pay_date,
         ":from": inv.service_period_from, ":to": inv.service_period_to,
