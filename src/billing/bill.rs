@@ -86,24 +86,34 @@ pub fn bill_customer(
 ) -> ApiResult<CustomerBill> {
     let (tenant, date) = (run.tenant.clone(), run.date);
     let tenant = tenant.as_str();
-    let all = match ahead {
-        Some(Ahead { items, party }) => {
+    let (all, mut priced) = match ahead {
+        Some(Ahead {
+            items,
+            priced,
+            party,
+        }) => {
             run.facts.read_ahead(Some(party));
-            items
+            (items, priced)
         }
         None => {
             run.facts.read_ahead(None);
-            items::for_customer(conn, tenant, customer, &mut run.catalogue)?
+            let items = items::for_customer(conn, tenant, customer, &mut run.catalogue)?;
+            (items, Vec::new())
         }
     };
+    // Priced ahead for every item, or here.
+    priced.resize_with(all.len(), || None);
     let mut by_currency: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
-    for item in &all {
-        let planned = plan(conn, tenant, item, date)?;
-        if !planned.is_empty() {
+    for (item, ahead) in all.iter().zip(priced) {
+        let priced = match ahead {
+            Some(priced) => priced,
+            None => plan(conn, tenant, item, date)?,
+        };
+        if !priced.is_empty() {
             by_currency
                 .entry(item.currency.clone())
                 .or_default()
-                .extend(planned);
+                .extend(priced.into_iter().map(|priced| Planned { item, priced }));
         }
     }
     let mut bill = CustomerBill {

@@ -13,10 +13,24 @@ use crate::resources::subscription_measurements::store as measurements;
 use chrono::NaiveDate;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
+use std::ops::Deref;
 
 /// One due item period with its amounts, before it is written.
 pub(super) struct Planned<'a> {
     pub item: &'a Item,
+    pub priced: Priced,
+}
+
+impl Deref for Planned<'_> {
+    type Target = Priced;
+    fn deref(&self) -> &Priced {
+        &self.priced
+    }
+}
+
+/// What `plan` decides about one due period of an item (`Planned` without the item, so the
+/// run can price ahead on another thread: `billing::prefetch`).
+pub struct Priced {
     pub period: DuePeriod,
     pub position: PositionData,
     pub amount: i64,
@@ -67,12 +81,12 @@ fn usage_charge(
 }
 
 /// Prices the due periods of `item` up to `date`.
-pub(super) fn plan<'a>(
+pub fn plan(
     conn: &Connection,
     tenant: &str,
-    item: &'a Item,
+    item: &Item,
     date: NaiveDate,
-) -> ApiResult<Vec<Planned<'a>>> {
+) -> ApiResult<Vec<Priced>> {
     let Some(schedule) = &item.schedule else {
         return Ok(vec![]);
     };
@@ -122,8 +136,7 @@ pub(super) fn plan<'a>(
             (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
             (a, b) => a.clone().or_else(|| b.clone()),
         };
-        out.push(Planned {
-            item,
+        out.push(Priced {
             period,
             amount: minor(currency, charge.amount)?,
             discount: match &discount {

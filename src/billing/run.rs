@@ -205,7 +205,7 @@ pub fn run_billing_with_progress(
         ))
     })?;
     // Reads the next two batches' customers ahead on the other core (`billing::prefetch`).
-    let mut prefetch = Prefetch::start(db_path, tenant, list.clone(), 2 * BATCH, version)?;
+    let mut prefetch = Prefetch::start(db_path, (tenant, date), list.clone(), 2 * BATCH, version)?;
     let mut bills = Vec::new();
     let (mut subscriptions, mut invoices, mut failed) = (0i64, 0i64, 0i64);
     let mut first_error = None;
