@@ -94,9 +94,10 @@ impl App {
         let method = Method::parse(req.method()).ok_or_else(|| {
             ApiError::MethodNotAllowed(vec!["GET", "POST", "PUT", "PATCH", "DELETE"])
         })?;
-        let (route, params) = self.routes.find(method, &req.path())?;
+        // Decoded once: reading the body needs `req` again.
+        let path = req.path().into_owned();
+        let (route, params) = self.routes.find(method, &path)?;
         let body = read_body(req, route, self.config.body_limit)?;
-        let path = req.path();
         let writes = method.writes() && !route.read_only;
 
         let idempotency = match req.header("Idempotency-Key") {
