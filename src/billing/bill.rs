@@ -190,7 +190,7 @@ fn invoice(
     let Issued { totals, written } = issue(conn, tenant, &write, &tree, how, &mut run.facts)?;
     let mut settled = None;
     let invoice_id = match written {
-        Some(Written { id, sealed, view }) => {
+        Some(Written { id, sealed, shown }) => {
             history::append(
                 conn,
                 tenant,
@@ -210,7 +210,7 @@ fn invoice(
                 )?;
                 settled = Some(sealed.settlement.status);
             }
-            run.events.invoice(&id, view, sealed.is_some())?;
+            run.events.invoice(&id, shown, sealed.is_some())?;
             Some(id)
         }
         None => None,

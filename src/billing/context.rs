@@ -15,6 +15,7 @@ use crate::resources::{billing_groups, price_plans, units};
 use chrono::NaiveDate;
 use rusqlite::Connection;
 use std::collections::HashMap;
+use std::path::Path;
 
 /// One run's identity and its reads, filled as customers need them.
 pub struct RunContext {
@@ -43,23 +44,24 @@ pub struct Catalogue {
 
 impl RunContext {
     pub fn new(
-        conn: &Connection,
+        (db_path, conn): (&Path, &Connection),
         tenant: &str,
         date: NaiveDate,
         id: &str,
         dry_run: bool,
     ) -> ApiResult<RunContext> {
+        let locale = units::store::locale(conn, tenant, None)?;
         Ok(RunContext {
             tenant: tenant.to_string(),
             date,
             day: date.to_string(),
             id: id.to_string(),
             facts: Facts::for_run(),
-            locale: units::store::locale(conn, tenant, None)?,
+            events: Events::new(db_path, tenant, locale.clone(), !dry_run)?,
+            locale,
             zero_invoices: settings::get(conn, tenant, "billing", "generateZeroInvoices")?
                 .as_bool()
                 .unwrap_or(false),
-            events: Events::new(tenant, !dry_run)?,
             catalogue: Catalogue::default(),
         })
     }

@@ -200,7 +200,7 @@ pub fn run_billing_with_progress(
     let (list, mut context, version) = write(&mut conn, false, |c| {
         Ok((
             customers(c, tenant)?,
-            RunContext::new(c, tenant, date, &id, dry_run)?,
+            RunContext::new((db_path, c), tenant, date, &id, dry_run)?,
             prefetch::data_version(c)?,
         ))
     })?;

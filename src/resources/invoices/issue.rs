@@ -32,8 +32,21 @@ pub struct Written {
     pub id: String,
     /// `None`: left a draft for manual approval.
     pub sealed: Option<Sealed>,
-    /// Its read shape as committed (what `GET /invoices/{id}` answers).
-    pub view: InvoiceView,
+    /// What its read shape as committed (what `GET /invoices/{id}` answers) is made of.
+    pub shown: Shown,
+}
+
+/// The read shape of a written invoice, or what it is made of.
+pub enum Shown {
+    /// A draft's, made here (it shows the customer `Facts` read for it).
+    View(InvoiceView),
+    /// A sealed document's rows as written: its shape is made from them alone
+    /// (`view::show_written`), so a run leaves that to its event serializer thread.
+    Sealed {
+        inv: InvoiceRow,
+        rows: Vec<PositionRow>,
+        breakdown: Vec<store::BreakdownRow>,
+    },
 }
 
 /// What `issue` does with the computed invoice.
@@ -83,21 +96,26 @@ pub fn issue(
     };
     store::insert(conn, tenant, &inv, seller)?;
     let breakdown = store::breakdown_rows(&computed.totals);
-    let view = view::show_with(
-        conn,
-        tenant,
-        &inv,
-        &rows,
-        breakdown,
-        how.locale.clone(),
-        facts,
-    )?;
+    let id = inv.id.clone();
+    let shown = if sealed.is_some() {
+        Shown::Sealed {
+            inv,
+            rows,
+            breakdown,
+        }
+    } else {
+        Shown::View(view::show_with(
+            conn,
+            tenant,
+            &inv,
+            &rows,
+            breakdown,
+            how.locale.clone(),
+            facts,
+        )?)
+    };
     Ok(Issued {
         totals: computed.totals,
-        written: Some(Written {
-            id: inv.id,
-            sealed,
-            view,
-        }),
+        written: Some(Written { id, sealed, shown }),
     })
 }

@@ -327,6 +327,23 @@ pub fn show_with(
     view
 }
 
+/// The read shape of a sealed document that was just written from `inv`, `rows` and
+/// `breakdown` in memory (a billing run's invoice for its events), with the embeds of `embeds`
+/// (filled as needed and handed back). A sealed document reads nothing else.
+pub fn show_written(
+    conn: &Connection,
+    tenant: &str,
+    (inv, rows, breakdown): (&InvoiceRow, &[PositionRow], Vec<store::BreakdownRow>),
+    locale: Locale,
+    embeds: &mut EmbedCache,
+) -> ApiResult<InvoiceView> {
+    let mut viewer = Viewer::new(conn, tenant, locale);
+    viewer.embeds = std::mem::take(embeds);
+    let view = viewer.assemble(inv, breakdown, Some(rows));
+    *embeds = viewer.embeds;
+    view
+}
+
 impl<'a> Viewer<'a> {
     /// A viewer taking a draft's customer and invoice address from `facts`, and the embeds
     /// `facts` has cached (the caller hands them back).
