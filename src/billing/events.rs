@@ -1,7 +1,7 @@
 //! A billing run's outbox events, made and serialized on a second thread. Rendering an
 //! invoice's read shape for its events (about 3.7 KB of JSON) was a tenth of a run's CPU on the
 //! one thread that holds the write lock, and making that shape from the sealed invoice's rows
-//! another 4 %; the serializer thread does both on the other core while the run bills the next
+//! another 7 %; the serializer thread does both on the other core while the run bills the next
 //! customers. It reads only the catalogue the positions embed, on a connection of its own,
 //! once per run (as the run reads its catalogue once). The rows are still written in the
 //! batch's own transaction, in the order the events happened (`flush` before each commit), so

@@ -42,7 +42,7 @@ impl Settlement {
 }
 
 /// The customer's `billing.defaultDueDays` (its own, else the tenant's, else 14).
-pub fn default_due_days(
+fn default_due_days(
     conn: &Connection,
     tenant: &str,
     customer: &str,
