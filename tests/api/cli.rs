@@ -102,47 +102,109 @@ fn init_tenant_and_token_commands() {
     assert!(err.contains("expires-at"), "{err}");
 }
 
+/// A `kontor serve` on `db` (extra arguments after the defaults), killed on drop.
+struct Served {
+    child: std::process::Child,
+    /// The administrator token printed on a fresh database, if it was fresh.
+    token: Option<String>,
+    addr: String,
+}
+
+impl Served {
+    fn start(db: &std::path::Path, extra: &[&str]) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kontor"))
+            .args(["serve", "--db", db.to_str().unwrap()])
+            .args(["--bind", "127.0.0.1:0", "--quiet", "--no-scheduler"])
+            .args(extra)
+            .env_remove("KONTOR_DB")
+            .env_remove("KONTOR_SHARE_FILE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn kontor serve");
+        let mut token = None;
+        let mut addr = None;
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if line.starts_with("kontor_") {
+                token = Some(line.trim().to_string());
+            }
+            if let Some(a) = line.strip_prefix("kontor: listening on ") {
+                addr = Some(a.trim().to_string());
+                break;
+            }
+        }
+        Served {
+            child,
+            token,
+            addr: addr.expect("address printed"),
+        }
+    }
+
+    fn status_with(&self, token: &str) -> u16 {
+        match ureq::get(&format!("{}/user/api-tokens", self.addr))
+            .set("Authorization", &format!("Bearer {token}"))
+            .call()
+        {
+            Ok(resp) => resp.status(),
+            Err(ureq::Error::Status(status, _)) => status,
+            Err(e) => panic!("request failed: {e}"),
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn serve_bootstraps_a_fresh_database_and_prints_a_working_token() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("serve.db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kontor"))
-        .args([
-            "serve",
-            "--db",
-            db.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-            "--quiet",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn kontor serve");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut token = None;
-    let mut addr = None;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line.starts_with("kontor_") {
-            token = Some(line.trim().to_string());
-        }
-        if let Some(a) = line.strip_prefix("kontor: listening on ") {
-            addr = Some(a.trim().to_string());
-            break;
-        }
-    }
-    let (token, addr) = (
-        token.expect("token printed"),
-        addr.expect("address printed"),
-    );
-    let resp = ureq::get(&format!("{addr}/user/api-tokens"))
-        .set("Authorization", &format!("Bearer {token}"))
-        .call();
-    let _ = child.kill();
-    let _ = child.wait();
-    let resp = resp.expect("authenticated request succeeds");
-    assert_eq!(resp.status(), 200);
+    let served = Served::start(&dir.path().join("serve.db"), &[]);
+    let token = served.token.clone().expect("token printed");
+    assert_eq!(served.status_with(&token), 200);
+}
+
+/// A server keeps its file to itself (`db::Sharing`): another process's command fails with a
+/// message naming the way out and changes nothing; with `--share-file` the same command works
+/// beside the server, which accepts the token it printed at once.
+#[test]
+fn a_server_keeps_its_file_unless_told_to_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("own.db");
+    let db_arg = db.to_str().unwrap();
+    let create = [
+        "token",
+        "create",
+        "--db",
+        db_arg,
+        "--email",
+        "admin@example.com",
+    ];
+
+    let served = Served::start(&db, &[]);
+    let (ok, out, err) = kontor(&create);
+    assert!(!ok, "the file is the server's: {out}");
+    assert!(err.contains("in use by another process"), "{err}");
+    assert!(err.contains("--share-file"), "{err}");
+    drop(served);
+
+    let count = |db: &std::path::Path| -> i64 {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.query_row("SELECT count(*) FROM api_tokens", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(&db), 1, "only the bootstrap token");
+
+    let served = Served::start(&db, &["--share-file"]);
+    let (ok, out, err) = kontor(&create);
+    assert!(ok, "{err}");
+    assert_eq!(served.status_with(&last_line(&out)), 200);
+    drop(served);
+    assert_eq!(count(&db), 2);
 }
 
 #[test]
