@@ -155,9 +155,16 @@ fn execute(
     auth_cache: &mut auth::Cache,
 ) -> ApiResult<Reply> {
     let header = request.authorization.as_deref();
-    let principal = match request.access {
-        Access::Public => Principal::anonymous(),
-        _ => auth::authenticate_cached(conn, header, auth_cache)?,
+    let (anonymous, authenticated);
+    let principal: &Principal = match request.access {
+        Access::Public => {
+            anonymous = Principal::anonymous();
+            &anonymous
+        }
+        _ => {
+            authenticated = auth::authenticate_cached(conn, header, auth_cache)?;
+            &authenticated
+        }
     };
     principal.authorize(request.access)?;
 
@@ -167,7 +174,7 @@ fn execute(
         }
     }
     let ctx = Ctx {
-        principal: &principal,
+        principal,
         tx: conn,
         params: request.params.clone(),
         query: request.query.clone(),

@@ -147,7 +147,8 @@ struct Cached {
     /// SHA-256 of the token: compared instead of the token, so no secret is compared in a
     /// way whose timing could be measured.
     hash: [u8; 32],
-    principal: Principal,
+    /// Shared with the requests it answers, which only read it.
+    principal: Arc<Principal>,
     expires_at: Option<String>,
 }
 
@@ -156,7 +157,7 @@ pub fn authenticate_cached(
     conn: &Connection,
     header: Option<&str>,
     cache: &mut Cache,
-) -> ApiResult<Principal> {
+) -> ApiResult<Arc<Principal>> {
     let token = bearer(header)?;
     let stamp: i64 = conn
         .prepare_cached("SELECT stamp FROM auth_stamp WHERE id = 1")?
@@ -172,6 +173,7 @@ pub fn authenticate_cached(
     }
     let (principal, expires_at) = lookup(conn, &hex::encode(hash))?;
     check_expiry(expires_at.as_deref())?;
+    let principal = Arc::new(principal);
     if cache.entries.len() >= CACHED_TOKENS {
         cache.entries.remove(0);
     }
@@ -257,7 +259,7 @@ mod tests {
         (dir, a, b, format!("Bearer {token}"))
     }
 
-    fn cached(conn: &Connection, header: &str, cache: &mut Cache) -> ApiResult<Principal> {
+    fn cached(conn: &Connection, header: &str, cache: &mut Cache) -> ApiResult<Arc<Principal>> {
         let tx = crate::db::tx::Tx::begin(conn, false).unwrap();
         let result = authenticate_cached(&tx, Some(header), cache);
         tx.commit().unwrap();
