@@ -3,7 +3,8 @@
 //! `POST /customers`. Run with `cargo bench --bench http`; options after `--`: `--secs N` per phase,
 //! `--writers N` concurrent creators (default 4), `--threads N` server threads (default 32),
 //! `--writes-only` to run only the create phase, `--reads-only` to skip it, `--rounds N` (default
-//! 4) slices per read phase.
+//! 4) slices per read phase, `--in-process` to time only the request pipeline (`App::handle` on
+//! one thread, no sockets) for both reads.
 //! The two read phases alternate in `--rounds` slices (health, customer, health, ...), so load
 //! from other work on the machine falls on both alike and their ratio stays comparable.
 //! Server and load generator share this process and the machine's cores, as in the targets.
@@ -301,6 +302,37 @@ fn arg(args: &[String], name: &str) -> Option<f64> {
     args.get(i + 1)?.parse().ok()
 }
 
+/// The pipeline alone, warm, on this thread: what a request costs before the kernel, the
+/// scheduler and the other connections' threads add theirs.
+fn in_process(app: &App, customer: &str, auth: &str) {
+    use kontor::http::server::TestRequest;
+    const REQUESTS: u32 = 200_000;
+    for (name, path, headers) in [
+        ("GET /health (no auth)", "/health", vec![]),
+        (
+            "GET /customers/{id} (auth)",
+            customer,
+            vec![("Authorization", auth)],
+        ),
+    ] {
+        let cpu = thread_cpu();
+        let started = Instant::now();
+        for _ in 0..REQUESTS {
+            let reply = app.handle(&mut TestRequest::new("GET", path, &headers, b""));
+            assert_eq!(reply.status, 200, "{name}");
+        }
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / f64::from(REQUESTS);
+        let cpu = thread_cpu()
+            .zip(cpu)
+            .map(|(after, before)| per(after - before));
+        println!(
+            "{name:<32} in process {:>6.2} us/request ({} us CPU)",
+            per(started.elapsed()),
+            cpu.map_or("?".into(), |c| format!("{c:.2}"))
+        );
+    }
+}
+
 /// A GET with the headers a client sends.
 fn get(path: &str, auth: Option<&str>) -> Vec<u8> {
     let auth = auth
@@ -327,7 +359,8 @@ fn main() {
         log_requests: false,
         ..Config::default()
     };
-    let server = app::start(App::open(config).expect("app")).expect("server");
+    let app = App::open(config).expect("app");
+    let server = app::start(app.clone()).expect("server");
     let addr = server.server_addr();
     let base = format!("http://{addr}");
     let (_handle, _stop) = server.stoppable();
@@ -341,6 +374,10 @@ fn main() {
         .into_json::<serde_json::Value>()
         .expect("json");
     let id = created["id"].as_str().expect("customer id").to_string();
+    if args.iter().any(|a| a == "--in-process") {
+        in_process(&app, &format!("/customers/{id}"), &auth);
+        return;
+    }
 
     println!(
         "kontor HTTP benchmark: {CONNECTIONS} connections, {secs} s per phase, {} cores",
