@@ -261,6 +261,29 @@ mod tests {
         assert_eq!(sharing(), Sharing::Exclusive);
     }
 
+    /// The bundled SQLite is built as `.cargo/config.toml` asks (a `LIBSQLITE3_FLAGS` in the
+    /// environment replaces those options, and cargo does not always rebuild SQLite when it goes
+    /// away again): a page cache per connection, and no memory statistics behind a global mutex.
+    #[test]
+    fn sqlite_is_built_with_the_configured_options() {
+        let conn = Connection::open_in_memory().unwrap();
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+    }
+
     #[test]
     fn migrating_twice_is_harmless() {
         let conn = memory();
