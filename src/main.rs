@@ -34,11 +34,11 @@ enum Command {
         /// Do not start the daily billing run (e.g. when `kontor bill` runs from cron).
         #[arg(long, env = "KONTOR_NO_SCHEDULER")]
         no_scheduler: bool,
-        /// Let other processes open the database while serving (`kontor bill` from cron,
-        /// `kontor token create`, `sqlite3`, backups); every transaction then takes file locks
-        /// through the kernel.
-        #[arg(long, env = "KONTOR_SHARE_FILE")]
-        share_file: bool,
+        /// Keep the database file to this process while serving: transactions take no file
+        /// locks through the kernel, and no other process (`kontor bill`, `kontor token
+        /// create`, `sqlite3`, a backup) can open the file until the server stops.
+        #[arg(long, env = "KONTOR_EXCLUSIVE")]
+        exclusive: bool,
     },
     /// Run billing for a date: every period due up to it, exactly once (safe to repeat).
     Bill {
@@ -124,11 +124,10 @@ fn open_migrated(path: &Path) -> Result<rusqlite::Connection, String> {
 }
 
 fn run(command: Command) -> Result<(), String> {
-    // A server keeps its file to itself unless told to share it (see `db::Sharing`); the
-    // other commands are short and must work beside a server that shares its file.
+    // Only a server asked to keeps its file to itself (see `db::Sharing`).
     db::set_sharing(match command {
         Command::Serve {
-            share_file: false, ..
+            exclusive: true, ..
         } => db::Sharing::Exclusive,
         _ => db::Sharing::Shared,
     })?;
@@ -139,7 +138,7 @@ fn run(command: Command) -> Result<(), String> {
             threads,
             quiet,
             no_scheduler,
-            share_file: _,
+            exclusive: _,
         } => {
             let conn = open_migrated(&path)?;
             if !bootstrap::has_tenant(&conn)? {

@@ -117,7 +117,7 @@ impl Served {
             .args(["--bind", "127.0.0.1:0", "--quiet", "--no-scheduler"])
             .args(extra)
             .env_remove("KONTOR_DB")
-            .env_remove("KONTOR_SHARE_FILE")
+            .env_remove("KONTOR_EXCLUSIVE")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -168,11 +168,12 @@ fn serve_bootstraps_a_fresh_database_and_prints_a_working_token() {
     assert_eq!(served.status_with(&token), 200);
 }
 
-/// A server keeps its file to itself (`db::Sharing`): another process's command fails with a
-/// message naming the way out and changes nothing; with `--share-file` the same command works
-/// beside the server, which accepts the token it printed at once.
+/// A server shares its file (`db::Sharing`): a command in another process works beside it, and
+/// the server accepts the token that command made at once. With `--exclusive` the server keeps
+/// the file to itself while it serves: the same command fails with a message saying why and
+/// changes nothing, and no other process can read the file either.
 #[test]
-fn a_server_keeps_its_file_unless_told_to_share_it() {
+fn a_server_shares_its_file_unless_told_to_keep_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("own.db");
     let db_arg = db.to_str().unwrap();
@@ -184,27 +185,44 @@ fn a_server_keeps_its_file_unless_told_to_share_it() {
         "--email",
         "admin@example.com",
     ];
+    let count = |db: &std::path::Path| {
+        rusqlite::Connection::open(db).and_then(|conn| {
+            conn.query_row("SELECT count(*) FROM api_tokens", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        })
+    };
 
     let served = Served::start(&db, &[]);
     let (ok, out, err) = kontor(&create);
-    assert!(!ok, "the file is the server's: {out}");
-    assert!(err.contains("in use by another process"), "{err}");
-    assert!(err.contains("--share-file"), "{err}");
-    drop(served);
-
-    let count = |db: &std::path::Path| -> i64 {
-        let conn = rusqlite::Connection::open(db).unwrap();
-        conn.query_row("SELECT count(*) FROM api_tokens", [], |r| r.get(0))
-            .unwrap()
-    };
-    assert_eq!(count(&db), 1, "only the bootstrap token");
-
-    let served = Served::start(&db, &["--share-file"]);
-    let (ok, out, err) = kontor(&create);
     assert!(ok, "{err}");
     assert_eq!(served.status_with(&last_line(&out)), 200);
+    assert_eq!(
+        count(&db).unwrap(),
+        2,
+        "the bootstrap token and the new one"
+    );
     drop(served);
-    assert_eq!(count(&db), 2);
+
+    let served = Served::start(&db, &["--exclusive"]);
+    let (ok, out, err) = kontor(&create);
+    assert!(!ok, "the file is the server's: {out}");
+    assert!(err.contains("in use by another process"), "{err}");
+    assert!(err.contains("--exclusive"), "{err}");
+    let held = rusqlite::Connection::open(&db).and_then(|conn| {
+        // The server never lets go; waiting out the default five seconds proves nothing more.
+        conn.busy_timeout(std::time::Duration::from_millis(200))?;
+        conn.query_row("SELECT count(*) FROM api_tokens", [], |r| {
+            r.get::<_, i64>(0)
+        })
+    });
+    assert!(held.is_err(), "no other process reads it either: {held:?}");
+    drop(served);
+    assert_eq!(
+        count(&db).unwrap(),
+        2,
+        "the refused command changed nothing"
+    );
 }
 
 #[test]
