@@ -10,7 +10,8 @@
 //! a connection waited until another closed (half of 32 benchmark connections never got an
 //! answer in some runs).
 
-use super::server::{send, HandlerFn, Incoming};
+use super::send::send;
+use super::server::{HandlerFn, Incoming};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 

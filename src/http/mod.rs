@@ -5,6 +5,7 @@ pub mod idempotency;
 pub mod input;
 pub mod list;
 pub mod query;
+pub mod send;
 pub mod server;
 pub mod tcp;
 
