@@ -134,11 +134,13 @@ impl Served {
                 break;
             }
         }
-        Served {
-            child,
-            token,
-            addr: addr.expect("address printed"),
-        }
+        let Some(addr) = addr else {
+            // Not left running when it never came up.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("kontor serve printed no address");
+        };
+        Served { child, token, addr }
     }
 
     fn status_with(&self, token: &str) -> u16 {
