@@ -5,9 +5,7 @@
 use super::Reply;
 use std::io::Write;
 
-/// Writes the whole response: status line and headers, then the body, handed to the kernel
-/// together in one vectored write (one segment on the wire, as one buffer would be) so the
-/// body is not copied behind the headers first.
+/// Writes the whole response (see the module docs for how).
 pub(super) fn send(
     out_stream: &mut impl Write,
     reply: &Reply,

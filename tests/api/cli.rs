@@ -187,8 +187,11 @@ fn a_server_shares_its_file_unless_told_to_keep_it() {
         "--email",
         "admin@example.com",
     ];
-    let count = |db: &std::path::Path| {
-        rusqlite::Connection::open(db).and_then(|conn| {
+    // The tokens in the file, as another process (this test) reads them, waiting at
+    // most `wait_ms` for a lock.
+    let count = |wait_ms: u64| {
+        rusqlite::Connection::open(&db).and_then(|conn| {
+            conn.busy_timeout(std::time::Duration::from_millis(wait_ms))?;
             conn.query_row("SELECT count(*) FROM api_tokens", [], |r| {
                 r.get::<_, i64>(0)
             })
@@ -200,7 +203,7 @@ fn a_server_shares_its_file_unless_told_to_keep_it() {
     assert!(ok, "{err}");
     assert_eq!(served.status_with(&last_line(&out)), 200);
     assert_eq!(
-        count(&db).unwrap(),
+        count(5000).unwrap(),
         2,
         "the bootstrap token and the new one"
     );
@@ -211,17 +214,12 @@ fn a_server_shares_its_file_unless_told_to_keep_it() {
     assert!(!ok, "the file is the server's: {out}");
     assert!(err.contains("in use by another process"), "{err}");
     assert!(err.contains("--exclusive"), "{err}");
-    let held = rusqlite::Connection::open(&db).and_then(|conn| {
-        // The server never lets go; waiting out the default five seconds proves nothing more.
-        conn.busy_timeout(std::time::Duration::from_millis(200))?;
-        conn.query_row("SELECT count(*) FROM api_tokens", [], |r| {
-            r.get::<_, i64>(0)
-        })
-    });
+    // The server never lets go; waiting out five seconds would prove nothing more.
+    let held = count(200);
     assert!(held.is_err(), "no other process reads it either: {held:?}");
     drop(served);
     assert_eq!(
-        count(&db).unwrap(),
+        count(5000).unwrap(),
         2,
         "the refused command changed nothing"
     );
