@@ -233,6 +233,22 @@ fn load(addr: SocketAddr, connections: usize, secs: f64, make: &Make) -> Run {
     }
 }
 
+impl Run {
+    /// Answered requests per second of this slice.
+    fn per_sec(&self) -> f64 {
+        (self.latencies.len() - self.errors) as f64 / self.elapsed
+    }
+}
+
+/// The middle of sorted `values` (the mean of the two middle ones for an even count).
+fn median(values: &[f64]) -> f64 {
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
 /// The figures of one phase over all its slices.
 fn figures(runs: Vec<Run>) -> Figures {
     let elapsed: f64 = runs.iter().map(|r| r.elapsed).sum();
@@ -394,9 +410,13 @@ fn main() {
         let rounds = arg(&args, "--rounds").map_or(4, |r| (r as usize).max(1));
         let slice = secs / rounds as f64;
         let (mut health_runs, mut customer_runs) = (Vec::new(), Vec::new());
+        let mut slice_ratios = Vec::new();
         for _ in 0..rounds {
-            health_runs.push(load(addr, CONNECTIONS, slice, &health));
-            customer_runs.push(load(addr, CONNECTIONS, slice, &customer));
+            let health = load(addr, CONNECTIONS, slice, &health);
+            let customer = load(addr, CONNECTIONS, slice, &customer);
+            slice_ratios.push(customer.per_sec() / health.per_sec());
+            health_runs.push(health);
+            customer_runs.push(customer);
         }
         let (health, customer) = (figures(health_runs), figures(customer_runs));
         report("GET /health (no auth)", &health);
@@ -404,6 +424,15 @@ fn main() {
         println!(
             "ratio customer/health            {:>9.2}  (target >= 0.6)",
             customer.per_sec / health.per_sec
+        );
+        // Each pair of slices ran back to back: how far they spread shows how much of the
+        // ratio is the machine's other load rather than kontor.
+        slice_ratios.sort_by(f64::total_cmp);
+        let listed: Vec<String> = slice_ratios.iter().map(|r| format!("{r:.2}")).collect();
+        println!(
+            "  per pair of slices             {}  (median {:.2})",
+            listed.join(" "),
+            median(&slice_ratios)
         );
     }
     if args.iter().any(|a| a == "--reads-only") {
