@@ -6,6 +6,7 @@ mod access;
 mod create;
 mod custom_fields;
 mod list;
+mod read_after_change;
 
 use crate::common::{assert_problem, Server};
 use serde_json::{json, Value};

@@ -4,6 +4,7 @@
 use super::model::Address;
 use crate::domain::{ids::new_id, time};
 use crate::error::{ApiError, ApiResult};
+use crate::resources::customers;
 use rusqlite::{named_params, Connection, OptionalExtension, Row};
 use std::sync::LazyLock;
 
@@ -86,11 +87,13 @@ pub fn insert(conn: &Connection, tenant: &str, a: &mut Address) -> ApiResult<()>
     if a.default {
         clear_default(conn, &a.customer_id, &a.kind, &now)?;
     }
-    insert_row(conn, tenant, a, &now)
+    insert_row(conn, tenant, a, &now)?;
+    customers::children::restamp(conn, &a.customer_id)
 }
 
 /// Inserts an address of a customer created in this request (sets `a.id`): there is no old
-/// default to clear, so the default flag is written as it is.
+/// default to clear, so the default flag is written as it is, and no read can have kept the
+/// customer's lists, so there is no stamp to renew.
 pub fn insert_for_new_customer(conn: &Connection, tenant: &str, a: &mut Address) -> ApiResult<()> {
     a.id = new_id();
     insert_row(conn, tenant, a, &time::now())

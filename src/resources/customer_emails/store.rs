@@ -11,6 +11,7 @@
 use super::model::EmailAddress;
 use crate::domain::{ids::new_id, time};
 use crate::error::{ApiError, ApiResult};
+use crate::resources::customers;
 use rusqlite::{named_params, Connection, OptionalExtension, Row};
 use std::sync::LazyLock;
 
@@ -87,12 +88,14 @@ pub fn customer_has(
 /// Inserts a new, non-default address for `e.customer_id`; sets `e.id`.
 pub fn insert(conn: &Connection, tenant: &str, e: &mut EmailAddress) -> ApiResult<()> {
     e.default = false;
-    insert_row(conn, tenant, e)
+    insert_row(conn, tenant, e)?;
+    customers::children::restamp(conn, &e.customer_id)
 }
 
 /// Inserts an address of a customer created in this request, default flag as it is (sets
-/// `e.id`): there is no old default to clear. A default address must carry the e-mail the
-/// customer row was inserted with (the sync rule above).
+/// `e.id`): there is no old default to clear, and no read can have kept the customer's lists
+/// (no stamp to renew). A default address must carry the e-mail the customer row was inserted
+/// with (the sync rule above).
 pub fn insert_for_new_customer(
     conn: &Connection,
     tenant: &str,

@@ -9,6 +9,7 @@
 //! - Every change to a customer, its addresses or e-mail addresses writes `customer.updated`
 //!   (payload: the customer read model) to the outbox in the request's transaction.
 
+pub mod children;
 pub mod fields;
 pub mod list;
 pub mod model;

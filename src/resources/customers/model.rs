@@ -1,6 +1,7 @@
 //! Customer shapes (reference 05 §1.3, §1.4): the stored row, the read model, and the
 //! create/update body with its validation.
 
+use super::children::{self, Children};
 use super::fields;
 use super::shown::Shown;
 use crate::http::input::Input;
@@ -147,8 +148,23 @@ impl Customer {
         addresses: Vec<Address>,
         email_addresses: Vec<EmailAddress>,
     ) -> Customer {
-        let addresses: Vec<_> = addresses.into_iter().map(Shown::new).collect();
-        let email_addresses: Vec<_> = email_addresses.into_iter().map(Shown::new).collect();
+        let children = Children {
+            addresses: children::shown(addresses),
+            emails: children::shown(email_addresses),
+        };
+        Customer::assemble_shown(row, contact_person, children)
+    }
+
+    /// `assemble` from lists that may be shared with other reads (see `children`).
+    pub fn assemble_shown(
+        row: CustomerRow,
+        contact_person: Option<ContactPerson>,
+        children: Children,
+    ) -> Customer {
+        let Children {
+            addresses,
+            emails: email_addresses,
+        } = children;
         let default_of = |kind: &str| {
             addresses
                 .iter()
