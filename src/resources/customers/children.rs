@@ -90,6 +90,7 @@ fn read(conn: &Connection, customer: &str) -> ApiResult<Children> {
     })
 }
 
+/// Each value wrapped to be shown (and its JSON written) once however often it is shown.
 pub fn shown<T>(values: Vec<T>) -> Vec<Shown<T>> {
     values.into_iter().map(Shown::new).collect()
 }
@@ -99,7 +100,7 @@ mod tests {
     use super::*;
     use crate::db;
     use crate::http::input::Input;
-    use crate::resources::customers::model::CustomerWrite;
+    use crate::resources::customers::{self, model::CustomerWrite};
 
     /// A tenant with one customer (one address in Berlin, one e-mail address): the tenant's
     /// and the customer's ids.
@@ -109,7 +110,7 @@ mod tests {
         let mut input = Input::parse(br#"{"email":"c@example.com","city":"Berlin"}"#).unwrap();
         let request = CustomerWrite::read(&mut input, true);
         input.finish().unwrap();
-        let customer = super::super::write::create(&conn, &tenant, &request).unwrap();
+        let customer = customers::write::create(&conn, &tenant, &request).unwrap();
         (conn, tenant, customer.id)
     }
 
