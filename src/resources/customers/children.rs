@@ -176,7 +176,8 @@ mod tests {
     fn adding_an_address_or_e_mail_address_restamps() {
         let (conn, tenant, customer) = setup();
         let before = stamp(&conn, &customer);
-        let kept = of(&conn, &customer, before).unwrap();
+        // Kept under the first stamp, so a read that ignored the new one would see one city.
+        of(&conn, &customer, before).unwrap();
         let mut address = Address::blank("TYPE_INVOICE", "DE", "");
         address.customer_id = customer.clone();
         address.city = "Leipzig".into();
@@ -194,11 +195,6 @@ mod tests {
         let after_email = stamp(&conn, &customer);
         assert_ne!(after_email, after_address);
         assert_eq!(of(&conn, &customer, after_email).unwrap().emails.len(), 2);
-        assert_eq!(
-            kept.emails.len(),
-            1,
-            "what a read was given stays as it was"
-        );
     }
 
     /// Without a stamp (a row inserted by hand, say) the lists are read every time.
